@@ -1,0 +1,195 @@
+"""Passages → an answer in the asker's language that cites them, or a plain "not in the documents".
+
+Two writers share one contract (``run(question, language, passages) -> {"text", "answered"}``):
+``LLMAnswerWriter`` (a local or remote chat model, in ``bot/generation.py``) and
+``ExtractiveAnswerWriter`` here, which quotes the best supporting sentences and needs no
+language model. Every answer is checked by ``check_grounding`` before it reaches the user.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from haystack import Document, component
+from haystack_integrations.components.embedders.sentence_transformers import (
+    SentenceTransformersDocumentEmbedder,
+    SentenceTransformersTextEmbedder,
+)
+
+from bot.chunking import split_sentences
+from bot.language import is_japanese, message
+
+CITATION = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"\d+")
+_MONTH_WORDS = re.compile(
+    r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Source:
+    """A passage the answer was written from; ``number`` is its [n] in the answer text."""
+
+    number: int
+    document: str
+    title: str
+    text: str
+    score: float
+    date: str | None = None
+    cited: bool = False
+
+    @classmethod
+    def from_document(cls, number: int, doc: Document, cited: bool = False) -> Source:
+        return cls(
+            number=number,
+            document=str(doc.meta.get("document", "")),
+            title=str(doc.meta.get("title", "")),
+            text=doc.content or "",
+            score=round(float(doc.score or 0.0), 4),
+            date=doc.meta.get("date"),
+            cited=cited,
+        )
+
+
+@dataclass
+class Answer:
+    """What the bot says: ``text`` in ``language``, whether the documents ``answered`` it, and its sources."""
+
+    text: str
+    language: str
+    answered: bool
+    sources: list[Source] = field(default_factory=list)
+    question: str = ""
+    #: The question actually searched (a follow-up rewritten to stand alone).
+    search_query: str = ""
+    #: Which writer produced the text ("llm", "extractive", "refusal") and any notes from the checks.
+    mode: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def cited_numbers(text: str, passage_count: int) -> list[int]:
+    """The [n] markers of ``text`` that point to one of the passages, in order of first use."""
+    seen: list[int] = []
+    for match in CITATION.finditer(text):
+        n = int(match.group(1))
+        if 1 <= n <= passage_count and n not in seen:
+            seen.append(n)
+    return seen
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so "Generale" matches "Générale"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def unsupported_names(text: str, question: str, passages: list[Document]) -> list[str]:
+    """Capitalised words inside sentences that neither the passages nor the question contain.
+
+    A small model that "knows" the answer from training names people the documents never mention;
+    this catches that without a second model.
+    """
+    known = _fold(question + " " + " ".join(doc.content or "" for doc in passages))
+    names = []
+    for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
+        for word in re.findall(r"(?<=\s)[A-ZÀ-Ý][\w'’-]{2,}", " " + sentence.strip())[1:]:
+            if _fold(word) not in known:
+                names.append(word)
+    return names
+
+
+def check_grounding(text: str, language: str, passages: list[Document], question: str = "") -> list[str]:
+    """Problems found in an answer: bad citations, wrong language, numbers or names not in the passages."""
+    problems = []
+    numbers = cited_numbers(text, len(passages))
+    if not numbers:
+        problems.append("no valid citation")
+    if any(not 1 <= int(n) <= len(passages) for n in CITATION.findall(text)):
+        problems.append("citation of a passage that does not exist")
+    body = CITATION.sub("", text)
+    if language == "ja" and not is_japanese(body):
+        problems.append("not written in Japanese")
+    if language != "ja" and re.search(r"[\u3040-\u30ff]", body):
+        problems.append("written in Japanese")
+    support = normalise(" ".join(passages[n - 1].content or "" for n in numbers))
+    supported = set(_NUMBER.findall(support)) | set(_NUMBER.findall(support.replace(" ", "")))
+    has_months = bool(_MONTH_WORDS.search(support))
+    for number in _NUMBER.findall(normalise(body)):
+        if number not in supported and not (has_months and 1 <= int(number) <= 12):
+            problems.append(f"number {number} is not in the cited passages")
+    problems.extend(f"name {name} is not in the passages" for name in unsupported_names(text, question, passages))
+    return problems
+
+
+@component
+class ExtractiveAnswerWriter:
+    """Answers with the passage sentences closest to the question, quoted with their [n].
+
+    It needs no language model, so it is the fallback when none is available, and it cannot state
+    a fact that is not in a passage. The quotes stay in the documents' language; the framing
+    sentence is in the asker's. Below ``min_score`` cosine similarity it declines to answer.
+
+    Usage example:
+    ```python
+    writer = ExtractiveAnswerWriter(text_embedder(settings), document_embedder(settings, progress_bar=False))
+    writer.warm_up()
+    writer.run(question="Qui dirige le pôle ?", language="fr", passages=docs)  # {"text": "…", "answered": True}
+    ```
+    """
+
+    def __init__(
+        self,
+        question_embedder: SentenceTransformersTextEmbedder,
+        sentence_embedder: SentenceTransformersDocumentEmbedder,
+        min_score: float = 0.80,
+        max_sentences: int = 2,
+    ) -> None:
+        self.question_embedder = question_embedder
+        self.sentence_embedder = sentence_embedder
+        self.min_score = min_score
+        self.max_sentences = max_sentences
+
+    def warm_up(self) -> None:
+        """Load the embedding model (shared with retrieval and indexing)."""
+        self.question_embedder.warm_up()
+        self.sentence_embedder.warm_up()
+
+    @component.output_types(text=str, answered=bool)
+    def run(self, question: str, language: str, passages: list[Document]) -> dict[str, Any]:
+        """Quote the best sentences of ``passages``, or say the documents do not hold the answer."""
+        candidates: list[tuple[int, str]] = []
+        for number, doc in enumerate(passages, start=1):
+            text = doc.content or ""
+            doc_language = str(doc.meta.get("language", "en"))
+            for sentence in split_sentences(text, doc_language, 400):
+                candidates.append((number, text[sentence.start : sentence.end].strip()))
+        if not candidates:
+            return {"text": message("not_found", language), "answered": False}
+        query = np.array(self.question_embedder.run(text=question)["embedding"], dtype=np.float32)
+        embedded = self.sentence_embedder.run(documents=[Document(content=s) for _, s in candidates])["documents"]
+        scores = np.array([d.embedding for d in embedded], dtype=np.float32) @ query
+        best = np.argsort(-scores)[: self.max_sentences]
+        if scores[best[0]] < self.min_score:
+            return {"text": message("not_found", language), "answered": False}
+        quotes = []
+        for i in sorted(best):
+            if scores[i] < self.min_score:
+                continue
+            number, sentence = candidates[i]
+            if len(sentence) < 100 and i > 0 and candidates[i - 1][0] == number and i - 1 not in best:
+                sentence = f"{candidates[i - 1][1]} {sentence}"  # a fragment cut from a long sentence
+            quotes.append(f"« {sentence} » [{number}]")
+        return {"text": message("extractive_lead", language) + "\n" + "\n".join(quotes), "answered": True}

@@ -1,0 +1,201 @@
+"""``CorridorBot``: the one facade that the CLI, the web UI and Python callers use."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from queue import Queue
+from typing import Any
+
+from haystack import Document, Pipeline
+
+from bot.answer import Answer, ExtractiveAnswerWriter, Source, cited_numbers
+from bot.config import Settings
+from bot.embedders import document_embedder, text_embedder
+from bot.generation import LLMAnswerWriter, chat_generator
+from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
+from bot.language import LANGUAGES, detect_language, message
+from bot.retrieval import query_pipeline, retrieve
+
+logger = logging.getLogger(__name__)
+
+History = Sequence[tuple[str, str]]
+MAX_QUESTION_CHARS = 2000
+
+
+class CorridorBot:
+    """Answers questions about the press documents in ``corpus/``, in French, English or Japanese.
+
+    Usage example:
+    ```python
+    bot = CorridorBot()                       # the repo's corpus/ and index/; builds the index if missing
+    ans = bot.ask("Quand l'accord a-t-il été signé ?")
+    ans.text, ans.language, ans.answered, ans.sources
+    for part in bot.stream("その会議はどこで？", history=[("…", "…")]):
+        ...                                   # str pieces as written, then the final Answer
+    bot.reindex()                             # after documents were added, changed or removed
+    ```
+    """
+
+    def __init__(
+        self,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        **overrides: Any,
+    ) -> None:
+        self.settings = settings or Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, **overrides)
+        self.index = CorpusIndex(self.settings)
+        self._live: LoadedIndex | None = None
+        self._query: Pipeline | None = None
+        self._refresh_lock = threading.Lock()
+        self._extractive: ExtractiveAnswerWriter | None = None
+        self._llm: LLMAnswerWriter | None = None
+        self.llm_error: str | None = None
+
+    # Loading -----------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Load the models and the index (building it on first use). Called by the first question."""
+        if self._extractive is None:
+            self._extractive = ExtractiveAnswerWriter(
+                text_embedder(self.settings), document_embedder(self.settings, False)
+            )
+            self._extractive.warm_up()
+        self._refresh()
+        if self._llm is None and self.llm_error is None:
+            self._start_llm()
+
+    def _start_llm(self) -> None:
+        if self.settings.llm == "none" and not self.settings.llm_url:
+            self.llm_error = "disabled (CORRIDOR_LLM=none)"
+            return
+        try:
+            self._llm = LLMAnswerWriter(chat_generator(self.settings))
+        except Exception as e:  # a missing or broken model must not stop the bot from answering
+            self.llm_error = str(e)
+            logger.warning("No language model, answering with quoted passages: %s", e)
+
+    @property
+    def uses_llm(self) -> bool:
+        return self._llm is not None
+
+    def _refresh(self) -> LoadedIndex:
+        """Pick up a generation written by any process since the last question (live reload)."""
+        with self._refresh_lock:
+            live = self._live
+            if live is None or self.index.current_generation() != live.generation:
+                loaded = self.index.load()
+                if loaded is None:
+                    self.index.reindex()
+                    loaded = self.index.load()
+                if loaded is None:
+                    raise IndexUnavailable(f"The index in {self.settings.index_dir} could not be built.")
+                self._live, self._query = loaded, query_pipeline(loaded.store, self.settings)
+            assert self._live is not None
+            return self._live
+
+    def reindex(self, *, wait: bool = True, progress: Progress | None = None) -> ReindexReport:
+        """Index new and changed documents, drop deleted ones; questions keep being answered meanwhile."""
+        report = self.index.reindex(wait=wait, progress=progress)
+        if self._live is not None:
+            self._refresh()
+        return report
+
+    # Asking ------------------------------------------------------------------------------------
+
+    def retrieve(self, question: str, top_k: int | None = None) -> tuple[str, list[Document]]:
+        """The question's language and the best passages for it."""
+        self.warm_up()
+        assert self._query is not None
+        return retrieve(self._query, question, top_k)
+
+    def ask(self, question: str, history: History = (), language: str | None = None) -> Answer:
+        """Answer ``question`` (a follow-up when ``history`` holds earlier ``(question, answer)`` turns)."""
+        answer = None
+        for part in self.stream(question, history, language):
+            if isinstance(part, Answer):
+                answer = part
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: History = (), language: str | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text piece by piece as it is written, then the final, checked ``Answer``.
+
+        The final text may differ from the streamed pieces when a check rejected the first draft.
+        """
+        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
+        language = language if language in LANGUAGES else detect_language(question) if question else "en"
+        if not question:
+            yield Answer(text=message("empty_question", language), language=language, answered=False, mode="refusal")
+            return
+        self.warm_up()
+        search_query = self._standalone(question, history)
+        _, passages = self.retrieve(search_query)
+        context = passages[: self.settings.context_k]
+        if self._llm is None:
+            yield self._extract(question, search_query, language, context, [message("no_llm", language)])
+            return
+        queue: Queue[str | None] = Queue()
+        result: dict[str, Any] = {}
+
+        def write() -> None:
+            try:
+                assert self._llm is not None
+                result.update(
+                    self._llm.run(question=search_query, language=language, passages=context, on_text=queue.put)
+                )
+            except Exception as e:  # the server died or timed out: fall back, never crash the chat
+                logger.exception("Language model failed")
+                result["error"] = str(e)
+            finally:
+                queue.put(None)
+
+        threading.Thread(target=write, daemon=True).start()
+        while (piece := queue.get()) is not None:
+            yield piece
+        if "error" in result or result.get("answered") is None:
+            notes = [
+                *result.get("notes", []),
+                *([f"language model error: {result['error']}"] if "error" in result else []),
+            ]
+            yield self._extract(question, search_query, language, context, notes)
+            return
+        yield self._answer(
+            question, search_query, language, context, result["text"], result["answered"], "llm", result["notes"]
+        )
+
+    def _extract(
+        self, question: str, search_query: str, language: str, context: list[Document], notes: list[str]
+    ) -> Answer:
+        assert self._extractive is not None
+        out = self._extractive.run(question=search_query, language=language, passages=context)
+        text = out["text"] + (
+            "\n" + notes[0] if notes and not notes[0].startswith("attempt") and out["answered"] else ""
+        )
+        return self._answer(question, search_query, language, context, text, out["answered"], "extractive", notes)
+
+    def _answer(
+        self, question: str, search_query: str, language: str, context: list[Document],
+        text: str, answered: bool, mode: str, notes: list[str],
+    ) -> Answer:  # fmt: skip
+        cited = set(cited_numbers(text, len(context))) if answered else set()
+        sources = [Source.from_document(n, doc, cited=n in cited) for n, doc in enumerate(context, start=1)]
+        return Answer(
+            text=text, language=language, answered=answered, sources=sources, question=question,
+            search_query=search_query, mode=mode if answered else "refusal", notes=notes,
+        )  # fmt: skip
+
+    def _standalone(self, question: str, history: History) -> str:
+        """A follow-up is rewritten by the language model, or else prefixed with the previous question."""
+        if not history:
+            return question
+        if self._llm is not None:
+            try:
+                return self._llm.rewrite(question, list(history))
+            except Exception:
+                logger.exception("Could not rewrite the follow-up question")
+        return f"{history[-1][0]} {question}"

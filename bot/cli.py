@@ -1,0 +1,108 @@
+"""``corridor-bot``: index the corpus, ask a question, serve the web UI, evaluate on a QA file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.answer import Answer
+from bot.bot import CorridorBot
+from bot.config import Settings
+from bot.index import IndexUnavailable, ReindexReport
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="corridor-bot", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", dest="corpus_dir", help="folder of press documents (default: ./corpus)")
+    common.add_argument("--index", dest="index_dir", help="folder for the FAISS index (default: ./index)")
+    common.add_argument("--embedding-model", help="sentence-transformers model name or path")
+    common.add_argument("--llm", help='"qwen2.5-1.5b", "qwen2.5-0.5b", a .gguf path, or "none"')
+    common.add_argument("--llm-url", help="OpenAI-compatible server URL (replaces --llm)")
+    common.add_argument("--top-k", type=int, help="passages retrieved per question")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("index", parents=[common], help="index new, changed and deleted documents")
+    ask = commands.add_parser("ask", parents=[common], help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--language", choices=["fr", "en", "ja"], help="answer in this language")
+    serve = commands.add_parser("serve", parents=[common], help="run the web chat")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 7860)")
+    evaluate = commands.add_parser("eval", parents=[common], help="measure the bot on a QA file")
+    evaluate.add_argument("--qa", required=True, type=Path, help="JSON-lines QA file")
+    evaluate.add_argument("--json", action="store_true", help="print the full results as JSON")
+    return parser
+
+
+def _print_report(report: ReindexReport) -> None:
+    for label in ("added", "updated", "removed", "unchanged"):
+        names = getattr(report, label)
+        print(f"{label:>9}: {len(names)}" + (f"  ({', '.join(names)})" if names and label != "unchanged" else ""))
+    for name, reason in report.skipped.items():
+        print(f"  skipped: {name}: {reason}")
+    rebuilt = f", full rebuild: {report.full_rebuild}" if report.full_rebuild else ""
+    print(f"{report.chunks} chunks in {report.generation} ({report.seconds:.1f} s{rebuilt})")
+
+
+def _print_answer(answer: Answer, streamed: str) -> None:
+    if answer.text.strip() != streamed.strip():
+        print(("\n" if streamed else "") + answer.text)
+    else:
+        print()
+    for source in answer.sources:
+        mark = "*" if source.cited else " "
+        print(f"{mark}[{source.number}] {source.document} ({source.score:.2f}): {source.text[:160]!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    overrides = {
+        k: getattr(args, k, None)
+        for k in ("corpus_dir", "index_dir", "embedding_model", "llm", "llm_url", "top_k", "host", "port")
+    }
+    try:
+        bot = CorridorBot(settings=Settings.from_env(**overrides))
+        if args.command == "index":
+            _print_report(bot.reindex(progress=lambda text, _fraction: print(text, file=sys.stderr)))
+        elif args.command == "ask":
+            if args.json:
+                print(
+                    json.dumps(bot.ask(args.question, language=args.language).to_dict(), ensure_ascii=False, indent=2)
+                )
+                return 0
+            streamed = ""
+            for part in bot.stream(args.question, language=args.language):
+                if isinstance(part, Answer):
+                    _print_answer(part, streamed)
+                else:
+                    streamed += part
+                    print(part, end="", flush=True)
+        elif args.command == "serve":
+            from app import launch
+
+            launch(bot)
+        elif args.command == "eval":
+            from bot.evaluation import format_table, run_eval
+
+            results = run_eval(bot, args.qa)
+            if args.json:
+                print(json.dumps(results, ensure_ascii=False, indent=2))
+            else:
+                print(f"mode: {results['mode']}")
+                print(format_table(results["summary"]))
+    except (IndexUnavailable, ValueError, FileNotFoundError) as e:
+        print(f"corridor-bot: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Press documents → Haystack Documents: conversion by file type, then title, date and language."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from charset_normalizer import from_bytes
+from haystack import Document, Pipeline, component, super_component
+from haystack.components.converters import (
+    DOCXToDocument,
+    HTMLToDocument,
+    MarkdownToDocument,
+    PyPDFToDocument,
+    TextFileToDocument,
+)
+from haystack.components.joiners import DocumentJoiner
+from haystack.components.routers import FileTypeRouter
+from haystack.dataclasses import ByteStream
+
+from bot.language import detect_language
+
+MIME_TYPES: dict[str, str] = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+SUPPORTED_EXTENSIONS = tuple(MIME_TYPES)
+_TEXT_MIME_TYPES = {"text/plain", "text/markdown", "text/html"}
+
+
+def read_source(path: Path, name: str) -> ByteStream:
+    """A file as a ByteStream whose mime type comes from its extension and whose text encoding is detected.
+
+    Detecting the encoding lets Latin-1 or Shift_JIS press releases be read instead of skipped.
+    """
+    mime_type = MIME_TYPES[path.suffix.lower()]
+    data = path.read_bytes()
+    meta: dict[str, Any] = {"document": name, "file_path": name}
+    if mime_type in _TEXT_MIME_TYPES:
+        meta["encoding"] = _text_encoding(data)
+        if mime_type == "text/html" and meta["encoding"] != "utf-8-sig":
+            # HTMLToDocument ignores meta["encoding"] and lets trafilatura guess, which reads Latin-1 as cp775.
+            data, meta["encoding"] = data.decode(meta["encoding"], errors="replace").encode("utf-8"), "utf-8-sig"
+    return ByteStream(data=data, mime_type=mime_type, meta=meta)
+
+
+#: Legacy encodings of French, English and Japanese press releases. Left free to choose among all
+#: code pages, charset_normalizer reads a short Latin-1 text as cp775 or cp1250 (mojibake).
+_LEGACY_ENCODINGS = ["cp1252", "latin_1", "cp932", "shift_jis", "euc_jp", "iso2022_jp"]
+
+
+def _text_encoding(data: bytes) -> str:
+    if b"\x1b$B" in data or b"\x1b$@" in data:  # ISO-2022-JP (JIS) is 7-bit, so it would pass as UTF-8
+        return "iso2022_jp"
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        best = from_bytes(data[:200_000], cp_isolation=_LEGACY_ENCODINGS).best()
+        return best.encoding if best else "latin-1"
+
+
+_MONTHS = {
+    # French
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
+    # English
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+}  # fmt: skip
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_PATTERNS = [
+    (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
+    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), ("y", "m", "d")),
+    (re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({_MONTH})\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
+    (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
+]
+
+
+def find_date(text: str) -> str | None:
+    """The first calendar date stated in ``text``, as ISO ``YYYY-MM-DD``."""
+    found: list[tuple[int, str]] = []
+    for pattern, order in _DATE_PATTERNS:
+        match = pattern.search(text)
+        if not match:
+            continue
+        parts = dict(zip(order, match.groups(), strict=True))
+        month = _MONTHS[parts["M"].lower()] if "M" in parts else int(parts["m"])
+        day, year = int(parts["d"]), int(parts["y"])
+        if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
+            found.append((match.start(), f"{year:04d}-{month:02d}-{day:02d}"))
+    return min(found)[1] if found else None
+
+
+def find_title(text: str) -> str:
+    """The first non-empty line, without Markdown decoration, as a human-readable title."""
+    for line in text.splitlines():
+        line = re.sub(r"^[#>\-\s]+|[*_`]+", "", line).strip()
+        if line:
+            return line[:200]
+    return ""
+
+
+@component
+class DocumentMetadata:
+    """Adds ``title``, ``date`` and ``language`` to each converted document.
+
+    The date comes from the file name (``2008-02-04-…``) when it has one, else from the text.
+
+    Usage example:
+    ```python
+    DocumentMetadata().run(documents=[Document(content="Titre\\n\\nLe 4 février 2008 …", meta={"document": "a.txt"})])
+    ```
+    """
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, list[Document]]:
+        """Return copies of ``documents`` with the metadata filled in."""
+        enriched = []
+        for doc in documents:
+            text = doc.content or ""
+            name = str(doc.meta.get("document", ""))
+            meta = {
+                **doc.meta,
+                "title": find_title(text) or Path(name).stem,
+                "date": find_date(name) or find_date(text[:3000]),
+                "language": detect_language(text[:3000]),
+            }
+            enriched.append(Document(content=text, meta=meta))
+        return {"documents": enriched}
+
+
+@super_component
+class PressDocumentConverter:
+    """Converts ``.txt``, ``.md``, ``.html``, ``.pdf`` and ``.docx`` press documents into Documents with metadata.
+
+    Files that cannot be read are skipped by the converters (with a logged warning), never raised.
+
+    Usage example:
+    ```python
+    converter = PressDocumentConverter()
+    docs = converter.run(sources=[read_source(Path("corpus/a.txt"), "a.txt")])["documents"]
+    ```
+    """
+
+    def __init__(self) -> None:
+        pipeline = Pipeline()
+        pipeline.add_component("router", FileTypeRouter(mime_types=sorted(set(MIME_TYPES.values()))))
+        converters = {
+            "text/plain": TextFileToDocument(),
+            "text/markdown": MarkdownToDocument(progress_bar=False),
+            "text/html": HTMLToDocument(),
+            "application/pdf": PyPDFToDocument(),
+            MIME_TYPES[".docx"]: DOCXToDocument(),
+        }
+        pipeline.add_component("joiner", DocumentJoiner())
+        for number, (mime_type, converter) in enumerate(converters.items()):
+            pipeline.add_component(f"converter_{number}", converter)
+            pipeline.connect(f"router.{mime_type}", f"converter_{number}.sources")
+            pipeline.connect(f"converter_{number}.documents", "joiner.documents")
+        pipeline.add_component("metadata", DocumentMetadata())
+        pipeline.connect("joiner.documents", "metadata.documents")
+        self.pipeline = pipeline
+        self.input_mapping = {"sources": ["router.sources"]}
+        self.output_mapping = {"metadata.documents": "documents"}

