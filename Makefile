@@ -2,11 +2,12 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test index install lint
+.PHONY: run test index install lint chromium
 run: $(STAMP)  ## install if needed, build the models and the index on first use, serve on 127.0.0.1:7860
 	$(VENV)/bin/corridor-bot serve
 
-test: $(STAMP)  ## the whole test suite (real models, real FAISS index, real pipeline)
+test: $(STAMP) chromium  ## the whole test suite (real models, real FAISS index, real pipeline, a real browser)
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest
 
 index: $(STAMP)
@@ -16,6 +17,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 install: $(STAMP)
+
+chromium:  ## Debian's Chromium for the browser test (Playwright drives it; nothing is downloaded at test time)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)

@@ -21,15 +21,15 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from bot.chunking import split_sentences
-from bot.language import is_japanese, message
+from bot.language import LANGUAGE_NAMES, detect_language, is_japanese, message
 
 CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+")
-_MONTH_WORDS = re.compile(
-    r"janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december",
-    re.IGNORECASE,
-)
+_MONTHS = [
+    ("janvier", "january"), ("février", "fevrier", "february"), ("mars", "march"), ("avril", "april"), ("mai", "may"),
+    ("juin", "june"), ("juillet", "july"), ("août", "aout", "august"), ("septembre", "september"),
+    ("octobre", "october"), ("novembre", "november"), ("décembre", "decembre", "december"),
+]  # fmt: skip
 
 
 @dataclass
@@ -97,18 +97,52 @@ def _fold(text: str) -> str:
 
 
 def unsupported_names(text: str, question: str, passages: list[Document]) -> list[str]:
-    """Capitalised words inside sentences that neither the passages nor the question contain.
+    """Capitalised Latin-script words inside sentences that neither the passages nor the question contain.
 
     A small model that "knows" the answer from training names people the documents never mention;
-    this catches that without a second model.
+    this catches that without a second model. Month names count as present when the passages name
+    the same month in any language ("June" for "Juin").
     """
-    known = _fold(question + " " + " ".join(doc.content or "" for doc in passages))
+    known = _fold(question + " " + " ".join(doc.content or "" for doc in passages)).replace("-", " ")
+    months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
-        for word in re.findall(r"(?<=\s)[A-ZÀ-Ý][\w'’-]{2,}", " " + sentence.strip())[1:]:
-            if _fold(word) not in known:
-                names.append(word)
+        sentence = sentence.strip()
+        for match in re.finditer(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]{2,}", sentence):
+            word = _fold(match.group()).replace("-", " ")
+            if match.start() and word not in known and word not in months:  # a sentence's first word may be any
+                names.append(match.group())
     return names
+
+
+def quote_in_passages(quote: str, passages: list[Document]) -> bool:
+    """Whether a quote the model says it copied really is in a passage (allowing small slips: 80% of words in order)."""
+    words = re.findall(r"\w+", _fold(CITATION.sub("", quote)))
+    if not words:
+        return False
+    for doc in passages:
+        text = re.findall(r"\w+", _fold(doc.content or ""))
+        position, found = 0, 0
+        for word in words:
+            try:
+                position = text.index(word, position) + 1
+                found += 1
+            except ValueError:
+                continue
+        if found >= 0.8 * len(words):
+            return True
+    return False
+
+
+def written_in(text: str, language: str) -> bool:
+    """Whether the answer's own words (not citations, «quotes» or names) are in ``language``."""
+    body = re.sub(r"«[^»]*»", " ", CITATION.sub(" ", text))
+    if language == "ja":
+        return is_japanese(body)
+    if re.search(r"[\u3040-\u30ff]", body):
+        return False
+    words = re.findall(r"[^\W\d_]+", body)
+    return len(words) < 4 or detect_language(body) == language
 
 
 def check_grounding(text: str, language: str, passages: list[Document], question: str = "") -> list[str]:
@@ -120,16 +154,14 @@ def check_grounding(text: str, language: str, passages: list[Document], question
     if any(not 1 <= int(n) <= len(passages) for n in CITATION.findall(text)):
         problems.append("citation of a passage that does not exist")
     body = CITATION.sub("", text)
-    if language == "ja" and not is_japanese(body):
-        problems.append("not written in Japanese")
-    if language != "ja" and re.search(r"[\u3040-\u30ff]", body):
-        problems.append("written in Japanese")
-    support = normalise(" ".join(passages[n - 1].content or "" for n in numbers))
+    if not written_in(text, language):
+        problems.append(f"not written in {LANGUAGE_NAMES.get(language, language)}")
+    support = normalise(" ".join(doc.content or "" for doc in passages))
     supported = set(_NUMBER.findall(support)) | set(_NUMBER.findall(support.replace(" ", "")))
-    has_months = bool(_MONTH_WORDS.search(support))
+    supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(name in support for name in names)}
     for number in _NUMBER.findall(normalise(body)):
-        if number not in supported and not (has_months and 1 <= int(number) <= 12):
-            problems.append(f"number {number} is not in the cited passages")
+        if number.lstrip("0") not in {n.lstrip("0") for n in supported}:
+            problems.append(f"number {number} is not in the passages")
     problems.extend(f"name {name} is not in the passages" for name in unsupported_names(text, question, passages))
     return problems
 
@@ -184,12 +216,11 @@ class ExtractiveAnswerWriter:
         best = np.argsort(-scores)[: self.max_sentences]
         if scores[best[0]] < self.min_score:
             return {"text": message("not_found", language), "answered": False}
+        kept = [i for i in sorted(best) if scores[i] >= self.min_score]
         quotes = []
-        for i in sorted(best):
-            if scores[i] < self.min_score:
-                continue
+        for i in kept:
             number, sentence = candidates[i]
-            if len(sentence) < 100 and i > 0 and candidates[i - 1][0] == number and i - 1 not in best:
+            if len(sentence) < 100 and i > 0 and candidates[i - 1][0] == number and i - 1 not in kept:
                 sentence = f"{candidates[i - 1][1]} {sentence}"  # a fragment cut from a long sentence
             quotes.append(f"« {sentence} » [{number}]")
         return {"text": message("extractive_lead", language) + "\n" + "\n".join(quotes), "answered": True}

@@ -16,13 +16,19 @@ from bot.config import Settings
 from bot.embedders import document_embedder, text_embedder
 from bot.generation import LLMAnswerWriter, chat_generator
 from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
-from bot.language import LANGUAGES, detect_language, message
+from bot.language import LANGUAGES, detect_language, foreign_language, message
 from bot.retrieval import query_pipeline, retrieve
 
 logger = logging.getLogger(__name__)
 
 History = Sequence[tuple[str, str]]
 MAX_QUESTION_CHARS = 2000
+
+
+def clean_question(text: str | None) -> str:
+    """Printable text on one line: control characters and broken Unicode (lone surrogates) become spaces."""
+    text = (text or "").encode("utf-8", "replace").decode("utf-8", "replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 class CorridorBot:
@@ -127,17 +133,30 @@ class CorridorBot:
 
         The final text may differ from the streamed pieces when a check rejected the first draft.
         """
-        question = " ".join((question or "").split())[:MAX_QUESTION_CHARS]
-        language = language if language in LANGUAGES else detect_language(question) if question else "en"
-        if not question:
-            yield Answer(text=message("empty_question", language), language=language, answered=False, mode="refusal")
+        question = clean_question(question)
+        foreign = None if language in LANGUAGES else foreign_language(question[:MAX_QUESTION_CHARS])
+        if language not in LANGUAGES:
+            language = "en" if foreign or not question else detect_language(question[:MAX_QUESTION_CHARS])
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            key = "too_long" if question else "empty_question"
+            text = message(key, language, limit=MAX_QUESTION_CHARS)
+            yield Answer(text=text, language=language, answered=False, question=question[:200], mode="refusal")
             return
+        prefix = message("other_language", language, code=foreign) + "\n" if foreign else ""
+        if prefix:
+            yield prefix
+        for part in self._stream_answer(question, history, language):
+            if isinstance(part, Answer) and prefix:
+                part.text = prefix + part.text
+            yield part
+
+    def _stream_answer(self, question: str, history: History, language: str) -> Iterator[str | Answer]:
         self.warm_up()
         search_query = self._standalone(question, history)
         _, passages = self.retrieve(search_query)
         context = passages[: self.settings.context_k]
         if self._llm is None:
-            yield self._extract(question, search_query, language, context, [message("no_llm", language)])
+            yield self._extract(question, search_query, language, context, [], notice=message("no_llm", language))
             return
         queue: Queue[str | None] = Queue()
         result: dict[str, Any] = {}
@@ -169,13 +188,17 @@ class CorridorBot:
         )
 
     def _extract(
-        self, question: str, search_query: str, language: str, context: list[Document], notes: list[str]
+        self,
+        question: str,
+        search_query: str,
+        language: str,
+        context: list[Document],
+        notes: list[str],
+        notice: str = "",
     ) -> Answer:
         assert self._extractive is not None
         out = self._extractive.run(question=search_query, language=language, passages=context)
-        text = out["text"] + (
-            "\n" + notes[0] if notes and not notes[0].startswith("attempt") and out["answered"] else ""
-        )
+        text = f"{out['text']}\n{notice}" if notice else out["text"]
         return self._answer(question, search_query, language, context, text, out["answered"], "extractive", notes)
 
     def _answer(

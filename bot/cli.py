@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--top-k", type=int, help="passages retrieved per question")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("index", parents=[common], help="index new, changed and deleted documents")
+    index = commands.add_parser("index", parents=[common], help="index new, changed and deleted documents")
+    index.add_argument("--watch", action="store_true", help="keep running and reindex whenever corpus/ changes")
+    index.add_argument("--interval", type=float, default=2.0, help="seconds between corpus checks with --watch")
     ask = commands.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -36,7 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", parents=[common], help="measure the bot on a QA file")
     evaluate.add_argument("--qa", required=True, type=Path, help="JSON-lines QA file")
     evaluate.add_argument("--json", action="store_true", help="print the full results as JSON")
+    evaluate.add_argument("--report", type=Path, help="write a Markdown report (and its .svg chart) to this path")
+    evaluate.add_argument(
+        "--baselines", default="bm25,dense,extractive,shipped", help="systems to compare (default: all four)"
+    )
     return parser
+
+
+def _print_progress(text: str, fraction: float) -> None:
+    print(f"[{fraction:4.0%}] {text}", file=sys.stderr, flush=True)
 
 
 def _print_report(report: ReindexReport) -> None:
@@ -71,7 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bot = CorridorBot(settings=Settings.from_env(**overrides))
         if args.command == "index":
-            _print_report(bot.reindex(progress=lambda text, _fraction: print(text, file=sys.stderr)))
+            progress = _print_progress
+            if args.watch:
+                from bot.watch import watch
+
+                print(f"Watching {bot.settings.corpus_dir} (Ctrl-C to stop)…", file=sys.stderr)
+                watch(bot, args.interval, on_report=_print_report, progress=progress)
+            else:
+                _print_report(bot.reindex(progress=progress))
         elif args.command == "ask":
             if args.json:
                 print(
@@ -90,14 +107,11 @@ def main(argv: list[str] | None = None) -> int:
 
             launch(bot)
         elif args.command == "eval":
-            from bot.evaluation import format_table, run_eval
+            from bot.evaluation import run_eval_command
 
-            results = run_eval(bot, args.qa)
-            if args.json:
-                print(json.dumps(results, ensure_ascii=False, indent=2))
-            else:
-                print(f"mode: {results['mode']}")
-                print(format_table(results["summary"]))
+            run_eval_command(bot, args.qa, as_json=args.json, report=args.report, baselines=args.baselines)
+    except KeyboardInterrupt:
+        return 130
     except (IndexUnavailable, ValueError, FileNotFoundError) as e:
         print(f"corridor-bot: {e}", file=sys.stderr)
         return 2

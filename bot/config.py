@@ -42,6 +42,11 @@ class Settings:
     chunk_chars_ja: int = 200
     host: str = "127.0.0.1"
     port: int = 7860
+    #: The admin panel's secret (upload documents, reindex); empty: no admin panel at all.
+    admin_token: str = field(default="", repr=False)
+    max_upload_mb: int = 20
+    #: Where the web chat's helpful / not helpful votes go (JSON lines); empty: ``<index_dir>/../feedback/``.
+    feedback_file: str = ""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -5,9 +5,11 @@ Layout of ``index/``::
     CURRENT                name of the live generation (replaced atomically)
     gen-<n>/manifest.json  per corpus file: content hash, size, mtime, chunk ids and the segment holding
                            them; the model and chunking settings; the segments of the generation
-    gen-<n>/seg-<m>.npz    chunks (JSON) and their vectors, never modified once written; a later
-                           generation hard-links the segments it keeps instead of copying them
-    .staging/              chunks embedded by an interrupted reindex, reused by the next one
+    gen-<n>/seg-<m>.faiss  a segment: a faiss-haystack ``FAISSDocumentStore`` saved with ``save()``, its
+    gen-<n>/seg-<m>.json   FAISS index (the chunks' vectors) and its documents (the chunks); never modified
+                           once written, a later generation hard-links the segments it keeps (both files)
+    .staging/<key>.faiss   chunks embedded by an interrupted reindex, stored the same way (plus ``.json``),
+                           reused by the next one
     .reindex.lock          held while a reindex runs
 
 A reindex reads only the live manifest, embeds new and changed files into one new segment, writes a
@@ -17,6 +19,9 @@ nothing proportional to the existing chunks is read or written. Chunks of delete
 stay in their old segment but are no longer listed in the manifest, so loading skips them; segments
 that become mostly dead, and runs of small recent segments, are merged (each chunk is rewritten
 O(log N) times over the life of the index, and a small change never rewrites the big old segments).
+
+A file whose size and mtime match the manifest is not read again (its content hash is trusted, as
+git trusts its index), so scanning a large unchanged corpus costs one ``stat`` per file.
 
 A crash at any moment leaves ``CURRENT`` naming a complete generation; the next reindex removes the
 leftovers and finishes the job. Nothing under ``corpus/`` is ever written.
@@ -30,14 +35,15 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 from haystack import Document, Pipeline
@@ -51,7 +57,7 @@ from bot.embedders import document_embedder
 
 logger = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 CHUNKER_VERSION = 3
 CURRENT = "CURRENT"
 STAGING = ".staging"
@@ -63,8 +69,10 @@ EMBED_GROUP_FILES = 16
 RACY_NS = 2_000_000_000
 
 Progress = Callable[[str, float], None]
-#: What reading a damaged or half-deleted generation can raise.
-_READ_ERRORS = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile)
+#: What reading a damaged or half-deleted generation can raise (faiss raises RuntimeError).
+_READ_ERRORS = (OSError, ValueError, KeyError, TypeError, EOFError, RuntimeError)
+#: The files ``FAISSDocumentStore.save`` writes for one store (its base path takes these suffixes).
+SEGMENT_SUFFIXES = (".faiss", ".json")
 
 
 class IndexUnavailable(RuntimeError):
@@ -193,24 +201,36 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_chunks(path: Path, chunks: _Embedded, durable: bool = True) -> None:
-    """Write chunks and vectors as one ``.npz`` file, complete or not at all (tmp file + rename)."""
-    payload = json.dumps([doc.to_dict(flatten=False) for doc in chunks.documents], ensure_ascii=False)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        np.savez(f, vectors=chunks.vectors.astype("float32"), documents=np.frombuffer(payload.encode(), "uint8"))
+def _segment_files(folder: Path, name: str) -> list[Path]:
+    """The files of the store saved as ``name`` in ``folder`` (``name`` must hold no dot: ``save`` and
+    ``load`` put the suffixes on with ``Path.with_suffix``)."""
+    return [folder / f"{name}{suffix}" for suffix in SEGMENT_SUFFIXES]
+
+
+def _write_segment(folder: Path, name: str, chunks: _Embedded, durable: bool = True) -> None:
+    """Save chunks and vectors as a ``FAISSDocumentStore`` named ``name``, complete or not at all: both
+    files are written under temporary names, then renamed (a reader missing either file ignores it)."""
+    store = VectorStore(embedding_dim=chunks.vectors.shape[1])
+    store.add_embedded(chunks.documents, chunks.vectors)
+    tmp = f".{name}-tmp"
+    store.save(folder / tmp)
+    for written, final in zip(_segment_files(folder, tmp), _segment_files(folder, name), strict=True):
         if durable:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
+            with written.open("rb") as f:
+                os.fsync(f.fileno())
+        os.replace(written, final)
 
 
-def _read_chunks(path: Path) -> _Embedded:
-    with np.load(path, allow_pickle=False) as data:
-        vectors, payload = data["vectors"], data["documents"].tobytes()
-    documents = [Document.from_dict(d) for d in json.loads(payload)]
-    if len(documents) != len(vectors):
-        raise ValueError(f"{path.name} holds {len(documents)} chunks but {len(vectors)} vectors")
+def _read_segment(folder: Path, name: str) -> _Embedded:
+    """The chunks of a store written by ``_write_segment``, with their vectors in the same order."""
+    store = VectorStore()
+    store.load(folder / name)  # unlike the constructor, raises when the .faiss file is missing
+    index = store._get_index_or_raise()
+    vectors = faiss.downcast_index(index.index).reconstruct_n(0, index.ntotal)
+    # Row i of the inner flat index holds the vector added with the i-th id of the IndexIDMap.
+    documents = [store.documents[store.id_map[int_id]] for int_id in faiss.vector_to_array(index.id_map).tolist()]
+    if len(documents) != store.count_documents():
+        raise ValueError(f"{name} holds {store.count_documents()} chunks but {len(documents)} vectors")
     return _Embedded(documents, vectors)
 
 
@@ -239,18 +259,41 @@ def _merge_plan(
     return keep, rewrite
 
 
-def corpus_files(corpus_dir: Path) -> dict[str, Path]:
-    """Supported files under ``corpus_dir`` by their path relative to it (hidden files ignored)."""
+def corpus_stats(corpus_dir: Path) -> dict[str, os.stat_result]:
+    """``stat`` of each supported file under ``corpus_dir`` by its path relative to it, sorted (hidden ones
+    ignored).
+
+    Every reindex starts with this and ``watch`` polls it, so it is one ``os.scandir`` pass and one
+    ``stat`` per file, with no ``Path`` objects (building thousands of them costs more than the stats).
+    """
     if not corpus_dir.is_dir():
         raise IndexUnavailable(f"The corpus folder {corpus_dir} does not exist.")
-    files = {}
-    for path in sorted(corpus_dir.rglob("*")):
-        relative = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+    stats: dict[str, os.stat_result] = {}
+    folders = [(str(corpus_dir), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as e:
+            if not prefix:
+                raise IndexUnavailable(f"The corpus folder {corpus_dir} cannot be read: {e}") from e
+            logger.warning("Skipping unreadable folder %s: %s", folder, e)
             continue
-        if path.suffix.lower() in SUPPORTED_EXTENSIONS:
-            files[relative.as_posix()] = path
-    return files
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((entry.path, f"{prefix}{entry.name}/"))
+            elif entry.name.lower().endswith(SUPPORTED_EXTENSIONS):
+                with contextlib.suppress(OSError):  # deleted since listed, or a dangling link
+                    if stat.S_ISREG((info := entry.stat()).st_mode):
+                        stats[prefix + entry.name] = info
+    return dict(sorted(stats.items()))
+
+
+def corpus_files(corpus_dir: Path) -> dict[str, Path]:
+    """Supported files under ``corpus_dir`` by their path relative to it, sorted (hidden ones ignored)."""
+    return {name: corpus_dir / name for name in corpus_stats(corpus_dir)}
 
 
 class CorpusIndex:
@@ -268,6 +311,9 @@ class CorpusIndex:
         self.settings = settings
         self.root = settings.index_dir
         self._pipeline: Pipeline | None = None
+        #: Generations that ``load`` found damaged, with the error: the next reindex rebuilds them in full
+        #: rather than building on segments that cannot be read.
+        self._unreadable: dict[str, str] = {}
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -287,10 +333,11 @@ class CorpusIndex:
                 return None
             try:
                 return self._load(generation)
-            except (*_READ_ERRORS, RuntimeError) as e:
+            except _READ_ERRORS as e:
                 if self.current_generation() != generation:
                     continue  # a reindex switched generations while we read: read the new one
                 logger.warning("Index %s cannot be read (%s); it will be rebuilt.", generation, e)
+                self._unreadable[generation] = f"{type(e).__name__}: {e}"
                 return None
         return None
 
@@ -306,7 +353,7 @@ class CorpusIndex:
                 wanted.setdefault(entry["segment"], set()).update(entry["chunk_ids"])
         store = VectorStore(embedding_dim=manifest["embedding_dim"])
         for segment in manifest["segments"]:
-            chunks = _read_chunks(folder / f"{segment['name']}.npz")
+            chunks = _read_segment(folder, segment["name"])
             ids = wanted.get(segment["name"], set())
             rows = [i for i, doc in enumerate(chunks.documents) if doc.id in ids]
             store.add_embedded([chunks.documents[i] for i in rows], chunks.vectors[rows])
@@ -344,7 +391,7 @@ class CorpusIndex:
         report = ReindexReport()
         generation = self.current_generation()
         live, old_files, report.full_rebuild = self._base(generation)
-        states, paths = self._scan(live, report)
+        states = self._scan(live, report)
 
         to_embed: list[str] = []
         for name, state in states.items():
@@ -369,12 +416,13 @@ class CorpusIndex:
             progress("Index is up to date.", 1.0)
             return report
 
-        embedded = self._embed({name: paths[name] for name in to_embed}, states, progress, report)
+        embedded = self._embed({name: self._path(name) for name in to_embed}, states, progress, report)
         report.timings["embed"] = time.perf_counter() - started - report.timings["scan"]
 
         progress("Saving the index…", 0.95)
         saving = time.perf_counter()
-        files = {name: entry for name, entry in old_files.items() if name in report.unchanged}
+        unchanged = set(report.unchanged)
+        files = {name: entry for name, entry in old_files.items() if name in unchanged}
         new_parts = []
         for name in to_embed:
             chunks = embedded.get(name)
@@ -384,7 +432,7 @@ class CorpusIndex:
                 entry.update({k: chunks.documents[0].meta.get(k) for k in ("title", "date", "language")})
                 new_parts.append(chunks)
             else:
-                entry["skipped"] = report.skipped.setdefault(name, _skip_reason(paths[name]))
+                entry["skipped"] = report.skipped.setdefault(name, _skip_reason(self._path(name)))
             files[name] = entry
         dim = next((len(p.vectors[0]) for p in new_parts), None) or (live or {}).get("embedding_dim")
         base, segments = (generation, live["segments"]) if live else (None, [])
@@ -409,26 +457,26 @@ class CorpusIndex:
         changes = [f"{k} {fingerprint.get(k)!r} → {v!r}" for k, v in wanted.items() if fingerprint.get(k) != v]
         if changes:
             return None, files, "settings changed: " + ", ".join(changes)
-        missing = [s["name"] for s in manifest["segments"] if not (folder / f"{s['name']}.npz").is_file()]
+        if error := self._unreadable.get(generation):
+            return None, files, f"the index could not be read ({error})"
+        missing = [
+            s["name"] for s in manifest["segments"] if not all(p.is_file() for p in _segment_files(folder, s["name"]))
+        ]
         if missing:
             return None, files, f"segment files missing ({', '.join(missing)})"
         return manifest, files, ""
 
-    def _scan(
-        self, live: dict[str, Any] | None, report: ReindexReport
-    ) -> tuple[dict[str, dict[str, Any]], dict[str, Path]]:
-        """Content hash, size and mtime of each corpus file (a file unchanged in size and mtime is not
-        read again), and its path."""
+    def _scan(self, live: dict[str, Any] | None, report: ReindexReport) -> dict[str, dict[str, Any]]:
+        """Content hash, size and mtime of each corpus file; one whose size and mtime match the manifest
+        is not read again."""
         old_files = live["files"] if live else {}
         trusted_before = live["scanned_ns"] - RACY_NS if live else 0
         states = {}
-        paths = corpus_files(self.settings.corpus_dir)
-        for name, path in paths.items():
+        for name, info in corpus_stats(self.settings.corpus_dir).items():
             old = old_files.get(name, {})
+            same = (old.get("size"), old.get("mtime_ns")) == (info.st_size, info.st_mtime_ns)
             try:
-                stat = path.stat()
-                same = (old.get("size"), old.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns)
-                digest = old["sha256"] if same and stat.st_mtime_ns < trusted_before else _sha256(path)
+                digest = old["sha256"] if same and info.st_mtime_ns < trusted_before else _sha256(self._path(name))
             except FileNotFoundError:
                 continue  # deleted while we scanned: it is gone
             except OSError as e:  # unreadable for now: keep what was indexed, retry next time
@@ -436,8 +484,11 @@ class CorpusIndex:
                 if name in old_files:
                     report.unchanged.append(name)
                 continue
-            states[name] = {"sha256": digest, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-        return states, paths
+            states[name] = {"sha256": digest, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+        return states
+
+    def _path(self, name: str) -> Path:
+        return self.settings.corpus_dir / name
 
     def indexing_pipeline(self) -> Pipeline:
         """Files → Documents → chunks → embedded chunks, built once (the store is written in ``_commit``)."""
@@ -461,35 +512,30 @@ class CorpusIndex:
         embedded: dict[str, _Embedded] = {}
         for name in files:
             with contextlib.suppress(*_READ_ERRORS):
-                embedded[name] = _read_chunks(staging / f"{keys[name]}.npz")
+                embedded[name] = _read_segment(staging, keys[name])
                 report.resumed.append(name)
         pending = {name: path for name, path in files.items() if name not in embedded}
-        groups: list[dict[str, Path]] = [{}]
-        group_bytes = 0
+        groups: list[dict[str, Path]] = []
         for name, path in pending.items():
-            if groups[-1] and (group_bytes >= EMBED_GROUP_BYTES or len(groups[-1]) >= EMBED_GROUP_FILES):
+            if not groups or len(groups[-1]) >= EMBED_GROUP_FILES or _size(groups[-1], states) >= EMBED_GROUP_BYTES:
                 groups.append({})
-                group_bytes = 0
             groups[-1][name] = path
-            group_bytes += states[name]["size"]
-        groups = [group for group in groups if group]
-        total = sum(states[name]["size"] for name in pending) or 1
+        total = _size(pending, states) or 1
         if report.resumed:
             progress(f"Reusing {len(report.resumed)} file(s) embedded by an interrupted reindex.", 0.0)
         if pending:
             progress(f"Embedding {len(pending)} new or changed file(s)…", 0.0)
-        started, done, chunks = time.perf_counter(), 0, 0
-        for number, group in enumerate(groups):
+        started, done, files_done, chunks = time.perf_counter(), 0, 0, 0
+        for group in groups:
             for name, part in self._embed_group(group, report).items():
                 embedded[name] = part
                 chunks += len(part.documents)
                 if len(groups) > 1 and part.documents:
                     staging.mkdir(exist_ok=True)
-                    _write_chunks(staging / f"{keys[name]}.npz", part, durable=False)
-            done += sum(states[name]["size"] for name in group)
+                    _write_segment(staging, keys[name], part, durable=False)
+            done, files_done = done + _size(group, states), files_done + len(group)
             elapsed = time.perf_counter() - started
             left = f", about {_duration(elapsed * (total - done) / done)} left" if done < total else ""
-            files_done = sum(len(g) for g in groups[: number + 1])
             progress(f"Embedded {files_done}/{len(pending)} files ({chunks} chunks{left})", 0.95 * done / total)
         return embedded
 
@@ -507,7 +553,10 @@ class CorpusIndex:
             result = self.indexing_pipeline().run({"converter": {"sources": sources}})
         except Exception as e:
             if len(sources) > 1:  # find the culprit: one file at a time
-                return {k: v for name in files for k, v in self._embed_group({name: files[name]}, report).items()}
+                results: dict[str, _Embedded] = {}
+                for name, path in files.items():
+                    results |= self._embed_group({name: path}, report)
+                return results
             name = next(iter(files))
             logger.warning("Cannot index %s: %s", name, e)
             report.skipped[name] = f"could not be converted ({type(e).__name__}: {e})"
@@ -561,7 +610,7 @@ class CorpusIndex:
         for segment in rewrite:
             assert base_folder is not None
             ids = {cid for e in files.values() if e.get("segment") == segment["name"] for cid in e["chunk_ids"]}
-            old = _read_chunks(base_folder / f"{segment['name']}.npz")
+            old = _read_segment(base_folder, segment["name"])
             rows = [i for i, doc in enumerate(old.documents) if doc.id in ids]
             merged.append(_Embedded([old.documents[i] for i in rows], old.vectors[rows]))
         new = _concat(merged, dim)
@@ -572,11 +621,14 @@ class CorpusIndex:
         segments = []
         for segment in keep:
             assert base_folder is not None
-            _link(base_folder / f"{segment['name']}.npz", tmp / f"{segment['name']}.npz")
+            for source, target in zip(
+                _segment_files(base_folder, segment["name"]), _segment_files(tmp, segment["name"]), strict=True
+            ):
+                _link(source, target)
             segments.append(segment)
         if new.documents:
             name = f"seg-{time.time_ns()}"
-            _write_chunks(tmp / f"{name}.npz", new)
+            _write_segment(tmp, name, new)
             segments.append({"name": name, "chunks": len(new.documents)})
             rewritten = {s["name"] for s in rewrite}
             for entry in files.values():
@@ -590,7 +642,8 @@ class CorpusIndex:
             "segments": segments,
             "files": files,
         }
-        _write_atomically(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        # No indent: json's C encoder only runs without one (ten times faster on a 30,000-chunk manifest).
+        _write_atomically(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, separators=(",", ":")))
         os.replace(tmp, self.root / generation)
         _fsync_dir(self.root)
         _write_atomically(self.root / CURRENT, generation)
@@ -619,6 +672,10 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def _size(files: dict[str, Any], states: dict[str, dict[str, Any]]) -> int:
+    return sum(states[name]["size"] for name in files)
 
 
 def _duration(seconds: float) -> str:

@@ -57,6 +57,25 @@ def detect_language(text: str) -> Language:
     return "fr" if fr > en else "en"
 
 
+def foreign_language(text: str) -> str | None:
+    """The code of a language other than French, English or Japanese when ``text`` is clearly in one.
+
+    Questions in such a language are answered in English, with a word saying so.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if is_japanese(text) or len(re.findall(r"[^\W\d_]{2,}", text)) < 4:
+        return None
+    if _HANGUL.search(text):
+        return "ko"
+    try:
+        best = detect_langs(text)[0]
+    except (LangDetectException, IndexError):
+        return None
+    if best.lang in LANGUAGES or best.prob < 0.95:
+        return None
+    return best.lang
+
+
 @component
 class LanguageDetector:
     """Tags a question with its language so the answer can be written in it.
@@ -89,6 +108,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "(Running without a language model: the most relevant passages are quoted.)",
         "ja": "（言語モデルなしで動作中：最も関連する箇所を引用しています。）",
     },
+    "too_long": {
+        "fr": "Cette question est trop longue ({limit} caractères au plus). Merci de la raccourcir.",
+        "en": "This question is too long (at most {limit} characters). Please shorten it.",
+        "ja": "質問が長すぎます（{limit}文字以内）。短くしてください。",
+    },
+    "other_language": {
+        "fr": "(Question dans une autre langue ({code}) : je réponds en anglais, français ou japonais.)",
+        "en": "(Your question seems to be in another language ({code}); I answer in English, French or Japanese.)",
+        "ja": "（ご質問は別の言語（{code}）のようです。英語・フランス語・日本語で回答します。）",
+    },
     "empty_question": {
         "fr": "Veuillez poser une question.",
         "en": "Please ask a question.",
@@ -97,7 +126,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def message(key: str, language: str) -> str:
+def message(key: str, language: str, **values: object) -> str:
     """The bot's own sentence ``key`` in ``language`` (English when the language is unknown)."""
     texts = MESSAGES[key]
-    return texts.get(language, texts["en"])
+    return texts.get(language, texts["en"]).format(**values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faiss
 from haystack import Document, Pipeline
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
 from haystack_integrations.document_stores.faiss import FAISSDocumentStore
@@ -26,7 +27,13 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
 
 
 def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> tuple[str, list[Document]]:
-    """Run the query pipeline: the question's language and its passages, best first."""
+    """Run the query pipeline: the question's language and its passages, best first.
+
+    One query gains nothing from FAISS's OpenMP threads, and they stall for tens of milliseconds
+    whenever another process (the language model) keeps the cores busy. The setting is per thread,
+    hence here, in the thread that searches.
+    """
+    faiss.omp_set_num_threads(1)
     inputs: dict[str, dict] = {"language": {"text": question}, "embedder": {"text": question}}
     if top_k is not None:
         inputs["retriever"] = {"top_k": top_k}

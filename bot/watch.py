@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.bot import CorridorBot
-from bot.index import IndexUnavailable, Progress, ReindexReport, corpus_files
+from bot.index import IndexUnavailable, Progress, ReindexReport, corpus_stats
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +24,7 @@ MAX_BACKOFF_SECONDS = 60.0
 
 def snapshot(corpus_dir: Path) -> Snapshot:
     """Size and mtime of each supported file: cheap to take, and any write changes it."""
-    state: Snapshot = {}
-    for name, path in corpus_files(corpus_dir).items():
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        state[name] = (stat.st_size, stat.st_mtime_ns)
-    return state
+    return {name: (info.st_size, info.st_mtime_ns) for name, info in corpus_stats(corpus_dir).items()}
 
 
 def watch(
@@ -51,10 +44,10 @@ def watch(
     """
     stop = stop or threading.Event()
     indexed: Snapshot | None = None  # what the corpus looked like when the index last caught up
-    previous = _snapshot_or_none(bot.settings.corpus_dir)
+    previous = _snapshot_or_none(bot.settings.corpus_dir, warn=True)
     failures = 0
     while not stop.is_set():
-        current = _snapshot_or_none(bot.settings.corpus_dir)
+        current = _snapshot_or_none(bot.settings.corpus_dir, warn=previous is not None)
         if current is not None and current == previous and current != indexed:
             try:
                 report = bot.reindex(progress=progress)
@@ -66,12 +59,14 @@ def watch(
                 if on_report is not None:
                     on_report(report)
         previous = current
-        stop.wait(min(interval * 2**failures, max(interval, MAX_BACKOFF_SECONDS)))
+        stop.wait(min(interval * 2 ** min(failures, 16), max(interval, MAX_BACKOFF_SECONDS)))
 
 
-def _snapshot_or_none(corpus_dir: Path) -> Snapshot | None:
+def _snapshot_or_none(corpus_dir: Path, warn: bool) -> Snapshot | None:
+    """None while the corpus folder is missing (unmounted?): wait for it to come back, saying so once."""
     try:
         return snapshot(corpus_dir)
-    except IndexUnavailable as e:  # the corpus folder is missing (unmounted?): wait for it to come back
-        logger.warning("%s", e)
+    except IndexUnavailable as e:
+        if warn:
+            logger.warning("%s Waiting for it to come back.", e)
         return None

@@ -16,7 +16,7 @@ from bot import Answer, CorridorBot
 from bot.answer import check_grounding, cited_numbers, unsupported_names
 from bot.evaluation import answer_language, load_qa, summarise
 
-from .conftest import QA_DEV, REPO_ROOT
+from conftest import QA_DEV, REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,16 @@ def test_retrieval_finds_french_passages_in_every_language(seed_bot: CorridorBot
 
 
 def test_index_is_on_disk_and_reloads(seed_bot: CorridorBot):
+    from haystack_integrations.document_stores.faiss import FAISSDocumentStore
+
     live = seed_bot.index.load()
     assert live is not None
     folder = seed_bot.settings.index_dir / live.generation
-    assert (folder / "store.faiss").stat().st_size > 0
+    assert (folder / "manifest.json").is_file()
+    segments = sorted(folder.glob("seg-*.faiss"))
+    assert segments and all(segment.with_suffix(".json").is_file() for segment in segments)
+    on_disk = FAISSDocumentStore(index_path=str(segments[0].with_suffix("")))  # a real FAISS store, alone
+    assert on_disk.index.ntotal == on_disk.count_documents() > 0
     assert live.store.index.ntotal == live.store.count_documents() > 10
 
 
@@ -58,7 +64,8 @@ def test_every_extractive_sentence_is_a_passage_quote(seed_bot: CorridorBot):
     answer = seed_bot.ask("Quel est le numéro de téléphone du contact presse ?")
     quotes = [line.split("«", 1)[1].rsplit("»", 1)[0].strip() for line in answer.text.splitlines() if "«" in line]
     assert quotes
-    assert all(any(q in s.text for s in answer.sources) for q in quotes)
+    passages = [" ".join(s.text.split()) for s in answer.sources]
+    assert all(any(" ".join(q.split()) in p for p in passages) for q in quotes)
 
 
 def test_stream_yields_final_answer_and_empty_question_is_refused_politely(seed_bot: CorridorBot):
@@ -72,7 +79,7 @@ def test_stream_yields_final_answer_and_empty_question_is_refused_politely(seed_
 def test_grounding_check_catches_invented_names_numbers_and_bad_citations():
     passages = [Document(content="Le partenariat avec les Etats-Unis sera signé en Juin 2008 à Boston.")]
     assert check_grounding("It will be signed in June 2008 [1].", "en", passages) == []
-    assert "number 2009 is not in the cited passages" in check_grounding("Signed in 2009 [1].", "en", passages)
+    assert "number 2009 is not in the passages" in check_grounding("Signed in 2009 [1].", "en", passages)
     assert "no valid citation" in check_grounding("Signed in June 2008 [4].", "en", passages)
     assert "not written in Japanese" in check_grounding("Signed in June 2008 [1].", "ja", passages)
     assert unsupported_names("It was signed by Emmanuel Macron in Boston [1].", "Who signed?", passages) == [

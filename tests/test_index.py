@@ -222,6 +222,22 @@ def test_many_small_changes_keep_the_segments_few(indexed: Settings) -> None:
     live = check_consistent(index.load())
     assert all(seg["chunks"] <= 2 * live.store.count_documents() for seg in live.manifest["segments"])
     folder = indexed.index_dir / live.generation
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["manifest.json", *(f"{seg['name']}.npz" for seg in live.manifest["segments"])]
-    )
+    segment_files = [f"{seg['name']}{suffix}" for seg in live.manifest["segments"] for suffix in (".faiss", ".json")]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["manifest.json", *segment_files])
+
+
+@pytest.mark.parametrize("damage", ["truncated .faiss", "missing .json"])
+def test_damaged_index_is_rebuilt_on_the_next_question(indexed: Settings, damage: str) -> None:
+    damaged = check_consistent(CorpusIndex(indexed).load())
+    segment = next((indexed.index_dir / damaged.generation).glob("seg-*.faiss"))
+    if damage == "truncated .faiss":
+        segment.write_bytes(segment.read_bytes()[:200])  # as a disk error would leave it
+    else:
+        segment.with_suffix(".json").unlink()
+
+    bot = CorridorBot(settings=indexed)
+    answer = bot.ask("Quand l'accord a-t-il été signé ?")
+    assert answer.answered and answer.sources[0].document == SEED.name
+    live = check_consistent(bot.index.load())
+    assert live.generation != damaged.generation
+    assert live.manifest["files"][SEED.name]["chunk_ids"] == damaged.manifest["files"][SEED.name]["chunk_ids"]

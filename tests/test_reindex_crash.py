@@ -9,7 +9,9 @@ reindex must finish the job and clean up.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import functools
+import json
 import os
 import queue
 import random
@@ -19,12 +21,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO_ROOT, SEED, make_settings
-from indexing_helpers import EmbedderCalls, check_consistent
+from indexing_helpers import EmbedderCalls, check_consistent, corpus_state
 
 from bot import CorridorBot, Settings
 from bot.index import CURRENT, CorpusIndex, ReindexBusy
@@ -72,13 +75,24 @@ def cluster_text(number: int, version: int) -> str:
 
 
 def corpus_hashes(settings: Settings) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(settings.corpus_dir.iterdir())}
+    return {name: sha256 for name, (sha256, _size, _mtime) in corpus_state(settings.corpus_dir).items()}
 
 
 def indexed_hashes(settings: Settings) -> tuple[str, dict[str, str]]:
     """The live generation, checked for consistency, and the file hashes its manifest lists."""
     live = check_consistent(CorpusIndex(settings).load())
     return live.generation, {name: entry["sha256"] for name, entry in live.manifest["files"].items()}
+
+
+def save_reached(settings: Settings, existing: set[str], old_generation: str, state: str) -> bool:
+    """Whether a reindex is at ``state`` of its save, seen from outside: writing, written or switched."""
+    with contextlib.suppress(FileNotFoundError):
+        if (settings.index_dir / CURRENT).read_text(encoding="utf-8") != old_generation:
+            return state == "switched"
+    new = set(os.listdir(settings.index_dir)) - existing
+    if any(name.startswith("gen-") for name in new):
+        return state == "written"
+    return state == "writing" and any(name.startswith(".gen-") for name in new)
 
 
 def leftovers(settings: Settings) -> list[str]:
@@ -119,15 +133,21 @@ class Child:
                 return True
         return False
 
-    def kill(self, after: float) -> None:
+    def kill(self, after: float = 0.0, when: Callable[[], bool] | None = None) -> bool:
+        """SIGKILL after ``after`` seconds, or as soon as ``when()`` holds (polled without sleeping).
+
+        Returns whether ``when`` was seen to hold before the kill (always True without it).
+        """
         time.sleep(after)
+        seen = when is None
+        while not seen and self.process.poll() is None:
+            seen = when()
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=60)
+        return seen
 
     def finish(self) -> dict[str, Any]:
-        import json
-
         assert self.process.wait(timeout=900) == 0, self.seen
         while self.wait_for("DONE"):
             pass
@@ -164,39 +184,49 @@ def mutate(settings: Settings, step: int) -> None:
 def test_kill_9_at_any_moment_leaves_old_or_new_index(indexed: Settings, script: Path) -> None:
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
-    kills = [
+    # (the progress line to wait for, then seconds to wait, or a state of the save to wait for)
+    kills: list[tuple[str, float | str]] = [
         ("START", 0.0),  # still importing: the lock is not even taken
         ("Embedding", 0.0),  # as embedding starts
         ("Embedded", 0.0),  # one file embedded and staged
         ("Embedded", rng.uniform(0.0, 1.5)),  # somewhere in the middle of embedding
-        *(("Saving", rng.uniform(0.0, 0.03)) for _ in range(4)),  # while writing and switching
+        ("Saving", "writing"),  # the new generation's temporary folder exists
+        ("Saving", "written"),  # the new generation is in place, CURRENT not switched yet
+        ("Saving", "switched"),  # CURRENT switched, old generations being removed
+        *(("Saving", rng.uniform(0.0, 0.02)) for _ in range(2)),  # anywhere in the save
         ("Saving", 3.0),  # after the switch, most likely once it has exited
     ]
     bot = CorridorBot(settings=indexed)
     bot.warm_up()
     outcomes = []
-    for step, (moment, delay) in enumerate(kills, start=1):
+    for step, (moment, after) in enumerate(kills, start=1):
         old_generation, old_files = indexed_hashes(indexed)
+        existing = set(os.listdir(indexed.index_dir))
         mutate(indexed, step)
         new_files = corpus_hashes(indexed)
         child = Child(indexed, script)
         reached = child.wait_for(moment)
-        child.kill(after=delay)
-        where = f"kill {step} ({moment} + {delay:.3f} s, reached: {reached}, random seed {seed}); seen: {child.seen}"
+        if isinstance(after, str):
+            hit = child.kill(when=functools.partial(save_reached, indexed, existing, old_generation, after))
+        else:
+            hit = child.kill(after=after)
+        where = f"kill {step} ({moment}, {after}, reached: {reached}, random seed {seed}); seen: {child.seen}"
 
         generation, files = indexed_hashes(indexed)  # loads, and manifest == store
         if generation == old_generation:
             assert files == old_files, where
-            outcomes.append(("old", leftovers(indexed)))
+            outcomes.append(("old", hit, leftovers(indexed)))
         else:
             assert files == new_files, where
-            outcomes.append(("new", leftovers(indexed)))
+            outcomes.append(("new", hit, leftovers(indexed)))
         answer = bot.ask(rng.choice(QUESTIONS))  # the running bot picks up whichever generation is live
         assert {source.document for source in answer.sources} <= set(files), where
         assert bot.index.current_generation() == generation
 
-    print("outcomes of the kills:", outcomes, "random seed", seed)
+    print("outcomes of the kills (index used, state seen, leftovers):", outcomes, "random seed", seed)
     assert outcomes[0][0] == "old" and outcomes[-1][0] == "new", outcomes
+    killed_mid_save = [o for o in outcomes[4:7] if any(n.startswith((".gen-", "gen-")) for n in o[2])]
+    assert killed_mid_save, f"no kill landed inside the save this time: {outcomes}"
     report = CorpusIndex(indexed).reindex()  # finishes the job and tidies what the kills left
     generation, files = indexed_hashes(indexed)
     assert files == corpus_hashes(indexed) and report.generation == generation
