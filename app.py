@@ -25,7 +25,7 @@ import bot as _bot_package  # noqa: F401  (sets the offline flags before gradio 
 from bot import Answer, CorridorBot, ReindexReport, Source
 from bot.answer import CITATION
 from bot.chunking import split_sentences
-from bot.documents import SUPPORTED_EXTENSIONS, read_source
+from bot.documents import SUPPORTED_EXTENSIONS, NotADocument, read_source
 from bot.feedback import FeedbackLog, feedback_file
 from bot.index import ReindexBusy
 from bot.language import LANGUAGES, detect_language, is_japanese
@@ -289,7 +289,10 @@ def document_route(corpus_dir: Path) -> Route:
             return PlainTextResponse("Not found", status_code=404, headers=_SAFE_HEADERS)
         suffix = path.suffix.lower()
         if suffix in {".txt", ".md", ".html", ".htm"}:
-            source = read_source(path, path.name)
+            try:
+                source = read_source(path, path.name)
+            except NotADocument as e:  # a binary file named .txt: say so rather than fail with a 500
+                return PlainTextResponse(f"Not shown: {e}", status_code=415, headers=_SAFE_HEADERS)
             body = source.data.decode(source.meta.get("encoding", "utf-8"), errors="replace")
             return PlainTextResponse(body, media_type="text/plain; charset=utf-8", headers=_SAFE_HEADERS)
         if suffix == ".pdf":  # the browser's PDF viewer needs scripts of its own, so no sandbox here

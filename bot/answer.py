@@ -25,6 +25,8 @@ from bot.language import LANGUAGE_NAMES, detect_language, is_japanese, message
 
 CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+")
+#: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
+_KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
 _MONTHS = [
     ("janvier", "january"), ("février", "fevrier", "february"), ("mars", "march"), ("avril", "april"), ("mai", "may"),
     ("juin", "june"), ("juillet", "july"), ("août", "aout", "august"), ("septembre", "september"),
@@ -115,25 +117,6 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     return names
 
 
-def quote_in_passages(quote: str, passages: list[Document]) -> bool:
-    """Whether a quote the model says it copied really is in a passage (allowing small slips: 80% of words in order)."""
-    words = re.findall(r"\w+", _fold(CITATION.sub("", quote)))
-    if not words:
-        return False
-    for doc in passages:
-        text = re.findall(r"\w+", _fold(doc.content or ""))
-        position, found = 0, 0
-        for word in words:
-            try:
-                position = text.index(word, position) + 1
-                found += 1
-            except ValueError:
-                continue
-        if found >= 0.8 * len(words):
-            return True
-    return False
-
-
 def written_in(text: str, language: str) -> bool:
     """Whether the answer's own words (not citations, «quotes» or names) are in ``language``."""
     body = re.sub(r"«[^»]*»", " ", CITATION.sub(" ", text))
@@ -143,6 +126,14 @@ def written_in(text: str, language: str) -> bool:
         return False
     words = re.findall(r"[^\W\d_]+", body)
     return len(words) < 4 or detect_language(body) == language
+
+
+def only_wording_problems(problems: list[str]) -> bool:
+    """True when the facts passed and only the language or the spelling of names failed.
+
+    Such an answer is better replaced by a quote of the passage than by a refusal.
+    """
+    return bool(problems) and all(p.startswith("not written in") or "transliterated" in p for p in problems)
 
 
 def check_grounding(text: str, language: str, passages: list[Document], question: str = "") -> list[str]:
@@ -163,6 +154,12 @@ def check_grounding(text: str, language: str, passages: list[Document], question
         if number.lstrip("0") not in {n.lstrip("0") for n in supported}:
             problems.append(f"number {number} is not in the passages")
     problems.extend(f"name {name} is not in the passages" for name in unsupported_names(text, question, passages))
+    if language == "ja":
+        problems.extend(
+            f"the name {name} is transliterated: copy names in Latin letters exactly as in the passages"
+            for name in _KATAKANA_NAME.findall(body)
+            if name not in question
+        )
     return problems
 
 

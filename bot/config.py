@@ -45,6 +45,8 @@ class Settings:
     #: The admin panel's secret (upload documents, reindex); empty: no admin panel at all.
     admin_token: str = field(default="", repr=False)
     max_upload_mb: int = 20
+    #: Corpus files larger than this are skipped by a reindex, with the reason in its report.
+    max_document_mb: int = 50
     #: Where the web chat's helpful / not helpful votes go (JSON lines); empty: ``<index_dir>/../feedback/``.
     feedback_file: str = ""
 

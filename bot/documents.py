@@ -33,16 +33,26 @@ SUPPORTED_EXTENSIONS = tuple(MIME_TYPES)
 _TEXT_MIME_TYPES = {"text/plain", "text/markdown", "text/html"}
 
 
-def read_source(path: Path, name: str) -> ByteStream:
+class NotADocument(ValueError):
+    """A file that must be skipped rather than indexed (too large, binary); the message is the reason shown."""
+
+
+def read_source(path: Path, name: str, max_bytes: int | None = None) -> ByteStream:
     """A file as a ByteStream whose mime type comes from its extension and whose text encoding is detected.
 
-    Detecting the encoding lets Latin-1 or Shift_JIS press releases be read instead of skipped.
+    Detecting the encoding lets Latin-1 or Shift_JIS press releases be read instead of skipped. A file over
+    ``max_bytes`` is refused from its size alone (never read whole into memory), and a "text" file whose
+    bytes are not text is refused instead of being indexed as garbage; both raise ``NotADocument``.
     """
     mime_type = MIME_TYPES[path.suffix.lower()]
+    if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+        raise NotADocument(f"too large ({size / 1e6:.1f} MB, the limit is {max_bytes / 1e6:g} MB)")
     data = path.read_bytes()
     meta: dict[str, Any] = {"document": name, "file_path": name}
     if mime_type in _TEXT_MIME_TYPES:
         meta["encoding"] = _text_encoding(data)
+        if not looks_like_text(data, meta["encoding"]):
+            raise NotADocument("binary content, not text")
         if mime_type == "text/html" and meta["encoding"] != "utf-8-sig":
             # HTMLToDocument ignores meta["encoding"] and lets trafilatura guess, which reads Latin-1 as cp775.
             data, meta["encoding"] = data.decode(meta["encoding"], errors="replace").encode("utf-8"), "utf-8-sig"
@@ -52,6 +62,20 @@ def read_source(path: Path, name: str) -> ByteStream:
 #: Legacy encodings of French, English and Japanese press releases. Left free to choose among all
 #: code pages, charset_normalizer reads a short Latin-1 text as cp775 or cp1250 (mojibake).
 _LEGACY_ENCODINGS = ["cp1252", "latin_1", "cp932", "shift_jis", "euc_jp", "iso2022_jp"]
+
+
+def looks_like_text(data: bytes, encoding: str) -> bool:
+    """False for bytes that no text encoding makes sense of: NUL bytes, or many control characters once decoded.
+
+    Any byte string decodes as Latin-1, so a decoding that succeeds proves nothing; an image or archive
+    renamed ``.txt`` shows itself by NULs or by control characters that real press text never holds.
+    """
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return False
+    text = sample.decode(encoding, errors="replace")
+    odd = sum(1 for c in text if c == "\ufffd" or (not c.isprintable() and c not in "\n\r\t\f\v"))
+    return odd <= 0.1 * max(len(text), 1)
 
 
 def _text_encoding(data: bytes) -> str:

@@ -21,7 +21,7 @@ from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.dataclasses import ChatMessage, StreamingChunk
 from haystack.utils import Secret
 
-from bot.answer import CITATION, check_grounding, cited_numbers, quote_in_passages, written_in
+from bot.answer import CITATION, check_grounding, cited_numbers, only_wording_problems
 from bot.config import Settings
 from bot.language import LANGUAGE_NAMES, message
 from bot.llm_model import QWEN_0_5B, QWEN_1_5B, ModelUnavailable, ensure_gguf
@@ -30,8 +30,7 @@ from bot.llm_server import LocalLlamaServer
 logger = logging.getLogger(__name__)
 
 REFUSAL = "NOT_FOUND"
-_QUOTE_LINE = re.compile(r"^\s*Quote\s*[:：]\s*(?P<quote>.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-_ANSWER_LINE = re.compile(r"^\s*Answer\s*[:：]\s*", re.IGNORECASE | re.MULTILINE)
+_ANSWER_LABEL = re.compile(r"^\s*Answer\s*[:：]\s*", re.IGNORECASE)
 
 SYSTEM_PROMPT = f"""You answer questions about press documents, using ONLY the numbered passages given.
 Rules:
@@ -104,7 +103,7 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
 
 
 class _AnswerStream:
-    """Forwards the answer as it is written, but never the refusal marker, a "Quote:" line or a label."""
+    """Forwards the answer as it is written, but never the refusal marker or an "Answer:" label."""
 
     def __init__(self, sink: Callable[[str], None] | None) -> None:
         self.sink = sink
@@ -119,25 +118,9 @@ class _AnswerStream:
             return
         self.buffer += chunk.content
         head = self.buffer.lstrip()
-        if answer := _ANSWER_LINE.search(head):
-            text = head[answer.end() :]
-        elif len(head) >= 12 and not head.startswith((REFUSAL, "Quote")):
-            text = head
-        else:
-            return
-        self.released = True
-        if text:
-            self.sink(text)
-
-
-def parse_reply(reply: str) -> tuple[str, str]:
-    """Split the model's reply into its quote and its answer (either may be empty)."""
-    quote = _QUOTE_LINE.search(reply)
-    answer = _ANSWER_LINE.search(reply)
-    answer_text = reply[answer.end() :].strip() if answer else ""
-    if not answer and not quote:
-        answer_text = reply.strip()
-    return (quote.group("quote") if quote else ""), answer_text
+        if len(head) >= len(REFUSAL) and not head.startswith(REFUSAL):
+            self.released = True
+            self.sink(_ANSWER_LABEL.sub("", head))
 
 
 @component
@@ -188,7 +171,7 @@ class LLMAnswerWriter:
         }
         with self._lock:
             result = self.pipeline.run({"prompt": prompt, "llm": {"streaming_callback": stream if on_text else None}})
-        return (result["llm"]["replies"][0].text or "").strip()
+        return _ANSWER_LABEL.sub("", (result["llm"]["replies"][0].text or "").strip())
 
     @component.output_types(text=str, answered=bool, notes=list[str])
     def run(
@@ -200,27 +183,24 @@ class LLMAnswerWriter:
     ) -> dict[str, Any]:
         """Answer ``question`` from ``passages`` in ``language``.
 
-        ``answered`` is None when the model kept writing in the wrong language (the caller then quotes
-        the passages), and False when the passages do not hold the answer or the model kept adding
-        facts that are not in them.
+        ``answered`` is None when the model kept writing in the wrong language or transliterating names
+        (the caller then quotes the passages), and False when the passages do not hold the answer or
+        the model kept adding facts that are not in them.
         """
         notes: list[str] = []
         feedback = ""
         for attempt in range(2):
-            reply = self._generate(passages, question, language, feedback, on_text if attempt == 0 else None)
-            quote, text = parse_reply(reply)
-            if REFUSAL in reply or not text:
+            text = self._generate(passages, question, language, feedback, on_text if attempt == 0 else None)
+            if REFUSAL in text or not text:
                 return {"text": message("not_found", language), "answered": False, "notes": notes}
             text = _add_missing_citation(text, passages)
             problems = check_grounding(text, language, passages, question)
-            if quote and not quote_in_passages(quote, passages):
-                problems.append("the quote is not in the passages")
             if not problems:
                 return {"text": text, "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: " + "; ".join(problems))
             logger.info("Answer rejected (%s): %r", problems, text)
             feedback = f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
-        if not written_in(text, language):
+        if only_wording_problems(problems):
             return {"text": text, "answered": None, "notes": notes}
         return {"text": message("not_found", language), "answered": False, "notes": notes}
 

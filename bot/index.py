@@ -52,7 +52,7 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.chunking import SentenceChunker
 from bot.config import Settings
-from bot.documents import SUPPORTED_EXTENSIONS, PressDocumentConverter, read_source
+from bot.documents import SUPPORTED_EXTENSIONS, NotADocument, PressDocumentConverter, read_source
 from bot.embedders import document_embedder
 
 logger = logging.getLogger(__name__)
@@ -321,7 +321,7 @@ class CorpusIndex:
         """The live generation's name, or None when there is no usable index."""
         try:
             name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):  # none yet, or garbage: rebuild
             return None
         return name if name and (self.root / name / "manifest.json").is_file() else None
 
@@ -393,18 +393,26 @@ class CorpusIndex:
         live, old_files, report.full_rebuild = self._base(generation)
         states = self._scan(live, report)
 
+        duplicates = _duplicates(states)
         to_embed: list[str] = []
+        copies: list[str] = []
         for name, state in states.items():
+            old_reason = str(old_files.get(name, {}).get("skipped") or "")
+            was_copy = old_reason if old_reason.startswith(DUPLICATE_OF) else None
             if name not in old_files:
                 report.added.append(name)
-            elif live is None or old_files[name]["sha256"] != state["sha256"]:
-                report.updated.append(name)
+            elif live is None or old_files[name]["sha256"] != state["sha256"] or was_copy != duplicates.get(name):
+                report.updated.append(name)  # changed, or it became (or stopped being) a copy of another file
             else:
                 report.unchanged.append(name)
                 if reason := old_files[name].get("skipped"):
                     report.skipped[name] = reason
                 continue
-            to_embed.append(name)
+            if name in duplicates:
+                report.skipped[name] = duplicates[name]
+                copies.append(name)
+            else:
+                to_embed.append(name)
         report.removed = sorted(set(old_files) - set(states) - set(report.unchanged))
         report.timings["scan"] = time.perf_counter() - started
 
@@ -424,7 +432,7 @@ class CorpusIndex:
         unchanged = set(report.unchanged)
         files = {name: entry for name, entry in old_files.items() if name in unchanged}
         new_parts = []
-        for name in to_embed:
+        for name in [*to_embed, *copies]:
             chunks = embedded.get(name)
             entry: dict[str, Any] = {**states[name], "segment": None, "chunk_ids": []}
             if chunks is not None and chunks.documents:
@@ -544,7 +552,9 @@ class CorpusIndex:
         sources = []
         for name, path in files.items():
             try:
-                sources.append(read_source(path, name))
+                sources.append(read_source(path, name, self.settings.max_document_mb * 1_000_000))
+            except NotADocument as e:
+                report.skipped[name] = str(e)
             except OSError as e:
                 report.skipped[name] = f"cannot be read ({e.strerror or e})"
         if not sources:
@@ -680,6 +690,25 @@ def _size(files: dict[str, Any], states: dict[str, dict[str, Any]]) -> int:
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+DUPLICATE_OF = "duplicate of "
+
+
+def _duplicates(states: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Files whose content is byte for byte that of an earlier file (by name), with the skip reason.
+
+    Indexing a copy twice would only make every answer cite the same passage twice. Empty files are
+    left out: they are skipped as empty, not as copies of each other.
+    """
+    first: dict[str, str] = {}
+    duplicates = {}
+    for name, state in states.items():
+        if state["size"] == 0:
+            continue
+        if (original := first.setdefault(state["sha256"], name)) != name:
+            duplicates[name] = DUPLICATE_OF + original
+    return duplicates
 
 
 def _skip_reason(path: Path) -> str:

@@ -129,4 +129,5 @@ MESSAGES: dict[str, dict[str, str]] = {
 def message(key: str, language: str, **values: object) -> str:
     """The bot's own sentence ``key`` in ``language`` (English when the language is unknown)."""
     texts = MESSAGES[key]
-    return texts.get(language, texts["en"]).format(**values)
+    text = texts.get(language, texts["en"])
+    return text.format(**values) if values else text

@@ -10,13 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import QA_DEV, REPO_ROOT
 from haystack import Document
 
 from bot import Answer, CorridorBot
 from bot.answer import check_grounding, cited_numbers, unsupported_names
 from bot.evaluation import answer_language, load_qa, summarise
-
-from conftest import QA_DEV, REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -140,20 +139,28 @@ def test_no_model_hub_is_contacted(tmp_path: Path):
 @pytest.mark.parametrize(
     ("question", "language", "expected"),
     [
-        ("Qui dirige le pôle Alsace BioValley ?", "fr", "carboni"),
-        ("What is the website of Lyonbiopole?", "en", "lyonbiopole.org"),
-        ("関西バイオ推進会議の会長は誰ですか？", "ja", "nadamoto"),
+        ("Qui dirige le pôle Alsace BioValley ?", "fr", ["carboni"]),
+        ("What is the website of Lyonbiopole?", "en", ["lyonbiopole.org"]),
+        ("Bio-Japan 2008の会期はいつですか？", "ja", ["15", "17"]),
     ],
 )
 def test_llm_answers_in_the_askers_language_with_valid_citations(llm_bot: CorridorBot, question, language, expected):
     answer = llm_bot.ask(question)
     assert answer.answered, answer.notes
     assert answer.mode == "llm", answer.notes
-    assert expected in answer.text.lower()
+    assert all(fact in answer.text.lower() for fact in expected), answer.text
     assert answer_language(answer.text) == language
     numbers = cited_numbers(answer.text, len(answer.sources))
     assert numbers and all(answer.sources[n - 1].cited for n in numbers)
     assert check_grounding(answer.text, language, [Document(content=s.text) for s in answer.sources], question) == []
+
+
+@pytest.mark.llm
+def test_names_reach_japanese_readers_in_their_source_spelling(llm_bot: CorridorBot):
+    """The model tends to transliterate names (マサハロ・ナダモ): such drafts are replaced by a quote."""
+    answer = llm_bot.ask("関西バイオ推進会議の会長は誰ですか？")
+    assert answer.answered and "Nadamoto" in answer.text, answer.text
+    assert answer_language(answer.text) == "ja"
 
 
 @pytest.mark.llm
