@@ -88,3 +88,11 @@ def test_injection_question_reveals_no_instructions(seed_bot: CorridorBot, quest
     answer = seed_bot.ask(question)
     assert not answer.answered or not any(line.lower() in answer.text.lower() for line in PROMPT_LINES)
     assert not any(line.lower() in answer.text.lower() for line in PROMPT_LINES)
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("question", INJECTIONS[:2] + INJECTIONS[3:])
+def test_the_language_model_reveals_no_instructions(llm_bot: CorridorBot, question: str) -> None:
+    """The real model is the one that could obey: its checked answer must not leak the prompt."""
+    answer = llm_bot.ask(question)
+    assert not any(line.lower() in answer.text.lower() for line in PROMPT_LINES), answer.text
