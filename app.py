@@ -601,14 +601,8 @@ def build_demo(corridor_bot: CorridorBot, admin_secret: str | None = None) -> gr
             api_visibility="private",
             queue=False,
         )
-        send_comment.click(
-            on_comment,
-            [comment, pending_vote, ui_language],
-            [pending_vote, feedback_box, comment, feedback_status],
-            api_visibility="private",
-            queue=False,
-        )
-        comment.submit(
+        gr.on(
+            [send_comment.click, comment.submit],
             on_comment,
             [comment, pending_vote, ui_language],
             [pending_vote, feedback_box, comment, feedback_status],
