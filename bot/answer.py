@@ -117,9 +117,14 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     return names
 
 
+def own_words(text: str) -> str:
+    """The answer without its citations and «quoted» passages: what the bot itself wrote."""
+    return re.sub(r"«[^»]*»", " ", CITATION.sub(" ", text))
+
+
 def written_in(text: str, language: str) -> bool:
-    """Whether the answer's own words (not citations, «quotes» or names) are in ``language``."""
-    body = re.sub(r"«[^»]*»", " ", CITATION.sub(" ", text))
+    """Whether the answer's own words (not citations or «quotes») are in ``language``."""
+    body = own_words(text)
     if language == "ja":
         return is_japanese(body)
     if re.search(r"[\u3040-\u30ff]", body):

@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -40,11 +39,9 @@ from haystack import Document
 from haystack.components.retrievers.in_memory import InMemoryBM25Retriever
 from haystack.document_stores.in_memory import InMemoryDocumentStore
 
-from bot.answer import CITATION, normalise
+from bot.answer import normalise, own_words
 from bot.bot import CorridorBot
 from bot.language import LANGUAGES, detect_language
-
-_QUOTE = re.compile(r"«[^»]*»")
 
 SYSTEMS: dict[str, str] = {
     "bm25": "BM25 only: Haystack InMemoryBM25Retriever over the indexed chunks (NFKC, words + single CJK characters)",
@@ -138,7 +135,7 @@ def parse_baselines(value: str | Iterable[str]) -> list[str]:
 
 def answer_language(text: str) -> str:
     """The language the bot wrote in: citations and «quoted» source passages do not count."""
-    return detect_language(_QUOTE.sub(" ", CITATION.sub(" ", text)))
+    return detect_language(own_words(text))
 
 
 # Judging one item ---------------------------------------------------------------------------------

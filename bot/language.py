@@ -126,8 +126,13 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def localised(table: dict[str, dict[str, str]], key: str, language: str | None, **values: object) -> str:
+    """Sentence ``key`` of ``table`` in ``language`` (English when unknown), with ``values`` filled in."""
+    texts = table[key]
+    text = texts.get(language or "en", texts["en"])
+    return text.format(**values) if values else text
+
+
 def message(key: str, language: str, **values: object) -> str:
     """The bot's own sentence ``key`` in ``language`` (English when the language is unknown)."""
-    texts = MESSAGES[key]
-    text = texts.get(language, texts["en"])
-    return text.format(**values) if values else text
+    return localised(MESSAGES, key, language, **values)

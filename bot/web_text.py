@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.language import LANGUAGES
+from bot.language import LANGUAGES, localised
 
 UI_LANGUAGES = LANGUAGES
 DEFAULT_LANGUAGE = "en"
@@ -150,9 +150,7 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def text(key: str, language: str | None, **values: object) -> str:
     """The page's sentence ``key`` in ``language`` (English when unknown), with ``values`` filled in."""
-    texts = TEXTS[key]
-    sentence = texts.get(language or DEFAULT_LANGUAGE, texts[DEFAULT_LANGUAGE])
-    return sentence.format(**values) if values else sentence
+    return localised(TEXTS, key, language, **values)
 
 
 def _accepted(header: str) -> list[str]:
