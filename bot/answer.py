@@ -20,11 +20,15 @@ from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersTextEmbedder,
 )
 
-from bot.chunking import split_sentences
+from bot.chunking import passage_text, split_sentences
 from bot.language import LANGUAGE_NAMES, detect_language, is_japanese, message
 
 CITATION = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+")
+#: "The website is [2].": the citation stands where the fact should be.
+_CITATION_AS_FACT = re.compile(
+    r"(?:\b(?:is|are|was|were|at|est|sont|était|sera)|[:：は])\s*\[\d+\]\s*[.。]?\s*$", re.IGNORECASE
+)
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
 _MONTHS = [
@@ -105,16 +109,28 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     this catches that without a second model. Month names count as present when the passages name
     the same month in any language ("June" for "Juin").
     """
-    known = _fold(question + " " + " ".join(doc.content or "" for doc in passages)).replace("-", " ")
+    known = _fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
     months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
         sentence = sentence.strip()
         for match in re.finditer(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]{2,}", sentence):
             word = _fold(match.group()).replace("-", " ")
-            if match.start() and word not in known and word not in months:  # a sentence's first word may be any
+            if not match.start() or word in known or word in months:  # a sentence's first word may be any
+                continue
+            if not (len(word) >= 5 and any(_one_edit(word, token) for token in re.findall(r"\w+", known))):
                 names.append(match.group())
     return names
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by at most one letter: "Japan" for "Japon", not a new name."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def own_words(text: str) -> str:
@@ -138,7 +154,8 @@ def only_wording_problems(problems: list[str]) -> bool:
 
     Such an answer is better replaced by a quote of the passage than by a refusal.
     """
-    return bool(problems) and all(p.startswith("not written in") or "transliterated" in p for p in problems)
+    wording = ("not written in", "transliterated", "instead of the fact")
+    return bool(problems) and all(any(marker in p for marker in wording) for p in problems)
 
 
 def check_grounding(text: str, language: str, passages: list[Document], question: str = "") -> list[str]:
@@ -152,7 +169,9 @@ def check_grounding(text: str, language: str, passages: list[Document], question
     body = CITATION.sub("", text)
     if not written_in(text, language):
         problems.append(f"not written in {LANGUAGE_NAMES.get(language, language)}")
-    support = normalise(" ".join(doc.content or "" for doc in passages))
+    if _CITATION_AS_FACT.search(text.strip()):
+        problems.append("a citation stands instead of the fact: write the fact itself, then cite")
+    support = normalise(" ".join(passage_text(doc) for doc in passages))
     supported = set(_NUMBER.findall(support)) | set(_NUMBER.findall(support.replace(" ", "")))
     supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(name in support for name in names)}
     for number in _NUMBER.findall(normalise(body)):

@@ -15,24 +15,58 @@ from haystack import Document, component
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _LINE = re.compile(r"[^\n]+")
-_HEADING = re.compile(r"(?m)^\s*(?:#{1,6}\s+(?P<md>.+)|(?P<caps>[^\na-zà-ÿ]{8,}))\s*$")
+_BULLET = re.compile(r"[ \t]*(?:[-–•*·▪]\s|[・■●○◆]|\d{1,2}[.)]\s)")
+_HEADING = re.compile(r"(?m)^[ \t]*(?:#{1,6}\s+(?P<md>.+)|(?P<caps>[^\na-zà-ÿ]{8,}))\s*$")
 
 
 def find_headings(text: str) -> list[tuple[int, str]]:
     """Section headings (Markdown ``#`` lines or lines in capitals) with their offsets, in readable case.
 
     A bullet under "À PROPOS DU LIFE SCIENCE CORRIDOR FRANCE" often never names its subject; embedding
-    the heading with the chunk lets a question that names the subject find it.
+    the heading with the chunk lets a question that names the subject find it. A heading set on two
+    lines ("LE PROGRAMME DE COOPERATION" / "ENTRE … ET …") is one heading.
     """
-    headings = []
+    headings: list[tuple[int, str]] = []
+    previous_end = -1
     for match in _HEADING.finditer(text):
         heading = match.group("md") or match.group("caps")
         letters = [c for c in heading if c.isalpha()]
         if match.group("caps") and (len(letters) < 6 or not all(c.isupper() for c in letters)):
             continue
         heading = re.sub(r"^(?:[^\w\s]+|[^\x00-\x7f](?=\s))\s*", "", heading).strip()  # stray bullet glyphs
-        headings.append((match.start(), heading.title() if match.group("caps") else heading))
+        heading = heading.title() if match.group("caps") else heading
+        if headings and not text[previous_end : match.start()].strip():
+            headings[-1] = (headings[-1][0], f"{headings[-1][1]} {heading}")
+        else:
+            headings.append((match.start(), heading))
+        previous_end = match.end()
     return headings
+
+
+def list_lead_in(text: str, start: int) -> str | None:
+    """The sentence that introduces the bulleted list a chunk starts in ("Parmi les actions … :").
+
+    A chunk that holds only the later items of a list has lost what they are items of; the lead-in is
+    embedded with it, as the heading is.
+    """
+    if not _BULLET.match(text, start):
+        return None
+    for line in reversed(text[:start].splitlines()):
+        if line.strip() and not _BULLET.match(line):
+            line = line.strip()
+            return line if line.endswith((":", "：")) else None
+    return None
+
+
+def passage_text(chunk: Document) -> str:
+    """A chunk as the answer writer reads it: prefixed with its list's lead-in, when it has one.
+
+    "- Organisation de séminaires …" alone does not say that it is one of "les actions au programme".
+    (The section heading, embedded for retrieval too, is left out: repeated over every passage, it
+    drew the small model to the heading's names.)
+    """
+    lead_in = chunk.meta.get("lead_in")
+    return f"({lead_in}) {chunk.content or ''}" if lead_in else chunk.content or ""
 
 
 @dataclass
@@ -89,7 +123,8 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
 class SentenceChunker:
     """Splits documents into chunks of whole sentences, by the document's language.
 
-    Each chunk records the ``section`` heading it falls under (embedded with it, see ``bot/embedders.py``).
+    Each chunk records the ``section`` heading it falls under and, when it starts inside a bulleted
+    list, the list's ``lead_in``; both are embedded with it (see ``bot/embedders.py``).
     A chunk grows sentence by sentence up to ``max_chars`` (``max_chars_ja`` for Japanese). It closes
     early at a paragraph break once it holds ``max_chars / 2``, so short headings and bullets join
     their neighbours instead of standing alone. The next chunk repeats the previous chunk's last
@@ -114,10 +149,15 @@ class SentenceChunker:
             text = doc.content or ""
             language = str(doc.meta.get("language", "en"))
             budget = self.max_chars_ja if language == "ja" else self.max_chars
-            headings = find_headings(text)
+            # A heading at the very top is the document's title: it would tie the opening chunks, and
+            # only those, to every question that names the document's subject.
+            headings = [(offset, h) for offset, h in find_headings(text) if text[:offset].strip()]
             for number, (start, end) in enumerate(self._pack(split_sentences(text, language, budget), budget)):
                 section = next((h for offset, h in reversed(headings) if offset <= start), None)
-                meta = {**doc.meta, "source_id": doc.id, "chunk": number, "split_idx_start": start, "section": section}
+                meta = {
+                    **doc.meta, "source_id": doc.id, "chunk": number, "split_idx_start": start,
+                    "section": section, "lead_in": list_lead_in(text, start),
+                }  # fmt: skip
                 chunks.append(Document(content=text[start:end], meta=meta))
         return {"documents": chunks}
 

@@ -30,7 +30,7 @@ def document_embedder(settings: Settings, progress_bar: bool = True) -> Sentence
         batch_size=16,
         progress_bar=progress_bar,
         normalize_embeddings=True,
-        meta_fields_to_embed=["section"],
+        meta_fields_to_embed=["section", "lead_in"],
     )
 
 

@@ -58,7 +58,7 @@ from bot.embedders import document_embedder
 logger = logging.getLogger(__name__)
 
 INDEX_FORMAT = 3
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 CURRENT = "CURRENT"
 STAGING = ".staging"
 #: Files are embedded in groups of about this many bytes: the unit of progress and of resumable work.

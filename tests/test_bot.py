@@ -14,8 +14,10 @@ from conftest import QA_DEV, REPO_ROOT
 from haystack import Document
 
 from bot import Answer, CorridorBot
-from bot.answer import check_grounding, cited_numbers, unsupported_names
+from bot.answer import check_grounding, cited_numbers, only_wording_problems, unsupported_names
+from bot.chunking import passage_text
 from bot.evaluation import answer_language, load_qa, summarise
+from bot.generation import EXAMPLE_NAMES, SYSTEM_PROMPT, _add_missing_citation, _example_leaks
 
 pytestmark = pytest.mark.e2e
 
@@ -85,6 +87,42 @@ def test_grounding_check_catches_invented_names_numbers_and_bad_citations():
         "Emmanuel",
         "Macron",
     ]
+
+
+def test_grounding_tolerates_exonyms_but_not_new_names():
+    passages = [Document(content="Bruno Bombarde (président de bioMerieux Japon), Kansai")]
+    assert unsupported_names("BioMerieux Japan の社長は Bruno Bombarde です [1]。", "誰？", passages) == []
+    assert unsupported_names("It was Bruno Martin in Kanto [1].", "Who?", passages) == ["Martin", "Kanto"]
+
+
+@pytest.mark.parametrize("text", ["Lyonbiopole's website is [2].", "Le site est : [2]", "サイトは[2]。"])
+def test_a_citation_in_place_of_the_fact_is_a_wording_problem(text: str):
+    passages = [Document(content="a"), Document(content="Pôle LyonBioPôle : www.lyonbiopole.org")]
+    problems = check_grounding(text, "ja" if "サイト" in text else "en" if "website" in text else "fr", passages)
+    assert any("instead of the fact" in p for p in problems)
+    assert only_wording_problems(problems)
+    assert check_grounding("The website is www.lyonbiopole.org [2].", "en", passages) == []
+
+
+def test_names_from_the_prompt_examples_are_caught():
+    passages = [Document(content="Ce partenariat a été négocié par le Pôle Cancer-Bio-Santé.")]
+    assert _example_leaks("Martin negotiated it [1].", passages, "Who negotiated?") != []
+    assert _example_leaks("The Pôle Cancer-Bio-Santé negotiated it [1].", passages, "Who negotiated?") == []
+    assert all(name in SYSTEM_PROMPT for name in EXAMPLE_NAMES)
+
+
+def test_an_answer_sharing_no_word_with_the_passages_gets_no_citation():
+    passages = [Document(content="Nicolas Carboni dirige Alsace BioValley."), Document(content="Autre chose.")]
+    assert _add_missing_citation("Alsace BioValley is led by Nicolas Carboni.", passages).endswith("[1]")
+    assert _add_missing_citation("強みは生物産業の活性化です。", passages) == "強みは生物産業の活性化です。"
+    assert "no valid citation" in check_grounding("強みは生物産業の活性化です。", "ja", passages)
+
+
+def test_the_writer_reads_a_list_item_with_its_lead_in():
+    meta = {"section": "Le Programme", "lead_in": "Les actions :"}
+    item = Document(content="- Organisation de séminaires ;", meta=meta)
+    assert passage_text(item) == "(Les actions :) - Organisation de séminaires ;"
+    assert passage_text(Document(content="Texte.", meta={"section": "Le Programme", "lead_in": None})) == "Texte."
 
 
 def test_eval_summary_counts_per_language():

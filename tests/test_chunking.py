@@ -8,7 +8,7 @@ import pytest
 from conftest import SEED
 from haystack import Document
 
-from bot.chunking import SentenceChunker, split_sentences
+from bot.chunking import SentenceChunker, find_headings, list_lead_in, split_sentences
 from bot.documents import PressDocumentConverter, read_source
 
 BUDGET = 420
@@ -202,6 +202,45 @@ def test_seed_chunking_is_deterministic(seed_document: Document, seed_chunks: li
     again = SentenceChunker(max_chars=BUDGET, max_chars_ja=BUDGET_JA).run(documents=[seed_document])["documents"]
     assert [c.content for c in again] == [c.content for c in seed_chunks]
     assert [c.id for c in again] == [c.id for c in seed_chunks]
+
+
+def test_seed_sections_and_list_lead_ins(seed_chunks: list[Document]) -> None:
+    """What is embedded with a chunk besides its text: the heading above it, the lead-in of its list."""
+    by_start = {c.content.split("\n")[0][:40]: c.meta for c in seed_chunks}
+    assert seed_chunks[0].meta["section"] is None, "the title at the top is the document's, not a section"
+    programme = next(m for key, m in by_start.items() if key.startswith("- Coordination et soutien à la recherche"))
+    assert programme["section"] == (
+        "Le Programme De Cooperation Entre Le Life Science Corridor France Et Le Biomedical Cluster Kansai"
+    )
+    assert programme["lead_in"] == "Parmi les actions au programme de ce partenariat établi pour la période 2008-2010 :"
+    about = [m for m in by_start.values() if m["section"] == "A Propos Du Life Science Corridor France"]
+    assert len(about) >= 2 and all(m["lead_in"] is None for m in about), "a list under a heading has no lead-in"
+    assert sum(m["lead_in"] is not None for m in by_start.values()) == 1
+
+
+def test_headings_on_consecutive_lines_are_one() -> None:
+    text = "# Accord\n\nIntro.\n\nLE PROGRAMME\n\nENTRE A ET B\n\nTexte.\n\nCONTACT PRESSE\nMarie"
+    assert find_headings(text) == [
+        (0, "Accord"),
+        (text.index("LE PROGRAMME"), "Le Programme Entre A Et B"),
+        (text.index("CONTACT"), "Contact Presse"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Les actions :\n- une\n- deux\n- trois", "Les actions :"),
+        ("協力の内容：\n・共同研究\n・セミナー", "協力の内容："),
+        ("Les actions :\n1. une\n2. deux\n3. trois", "Les actions :"),
+        ("Une phrase.\n- une\n- deux", None),
+        ("Les actions :\nUne phrase.\n- deux", None),
+    ],
+)
+def test_list_lead_in_of_a_chunk_starting_at_the_last_item(text: str, expected: str | None) -> None:
+    last_item = text.rindex("\n") + 1
+    assert list_lead_in(text, last_item) == expected
+    assert list_lead_in(text, 0) is None
 
 
 @pytest.mark.parametrize("budget", [200, 300, 600])
