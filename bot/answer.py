@@ -111,6 +111,7 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     """
     known = _fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
     months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
+    known_words = set(re.findall(r"\w+", known))
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
         sentence = sentence.strip()
@@ -118,7 +119,7 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
             word = _fold(match.group()).replace("-", " ")
             if not match.start() or word in known or word in months:  # a sentence's first word may be any
                 continue
-            if not (len(word) >= 5 and any(_one_edit(word, token) for token in re.findall(r"\w+", known))):
+            if not (len(word) >= 5 and any(_one_edit(word, token) for token in known_words)):
                 names.append(match.group())
     return names
 

@@ -51,10 +51,13 @@ def list_lead_in(text: str, start: int) -> str | None:
     """
     if not _BULLET.match(text, start):
         return None
-    for line in reversed(text[:start].splitlines()):
-        if line.strip() and not _BULLET.match(line):
-            line = line.strip()
+    end = start
+    while end > 0:  # line by line backwards, without copying the text before the chunk
+        begin = text.rfind("\n", 0, end - 1) + 1
+        line = text[begin:end].strip()
+        if line and not _BULLET.match(line):
             return line if line.endswith((":", "：")) else None
+        end = begin
     return None
 
 

@@ -239,7 +239,7 @@ def _add_missing_citation(text: str, passages: list[Document]) -> str:
 
 def _example_leaks(text: str, passages: list[Document], question: str) -> list[str]:
     """Names from the prompt's worked examples that the answer uses but the passages and question lack."""
-    known = question + " " + " ".join(doc.content or "" for doc in passages)
+    known = question + " " + " ".join(passage_text(doc) for doc in passages)
     return [
         f"name {name} comes from the example, not the passages"
         for name in EXAMPLE_NAMES
