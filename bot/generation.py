@@ -21,7 +21,7 @@ from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.dataclasses import ChatMessage, StreamingChunk
 from haystack.utils import Secret
 
-from bot.answer import CITATION, check_grounding, cited_numbers, only_wording_problems
+from bot.answer import CITATION, check_grounding, cited_numbers, only_wording_problems, repoint_citations
 from bot.chunking import passage_text
 from bot.config import Settings
 from bot.language import LANGUAGE_NAMES, message
@@ -206,7 +206,7 @@ class LLMAnswerWriter:
             text = _add_missing_citation(text, passages)
             problems = check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
             if not problems:
-                return {"text": text, "answered": True, "notes": notes}
+                return {"text": repoint_citations(text, question, passages), "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: " + "; ".join(problems))
             logger.info("Answer rejected (%s): %r", problems, text)
             feedback = f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"

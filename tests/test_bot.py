@@ -14,7 +14,13 @@ from conftest import QA_DEV, REPO_ROOT
 from haystack import Document
 
 from bot import Answer, CorridorBot
-from bot.answer import check_grounding, cited_numbers, only_wording_problems, unsupported_names
+from bot.answer import (
+    check_grounding,
+    cited_numbers,
+    only_wording_problems,
+    repoint_citations,
+    unsupported_names,
+)
 from bot.chunking import passage_text
 from bot.evaluation import answer_language, load_qa, summarise
 from bot.generation import EXAMPLE_NAMES, SYSTEM_PROMPT, _add_missing_citation, _example_leaks
@@ -105,6 +111,23 @@ def test_a_citation_in_place_of_the_fact_is_a_wording_problem(text: str, languag
     assert any("instead of the fact" in p for p in problems)
     assert only_wording_problems(problems)
     assert check_grounding("The website is www.lyonbiopole.org [2].", "en", passages) == []
+
+
+def test_a_citation_moves_to_the_passage_holding_the_facts():
+    passages = [
+        Document(content="Jean-Pierre Saintouil, Directeur Général du pôle Cancer-Bio-Santé ; www.lyonbiopole.org"),
+        Document(content="Pôle Cancer-Bio-Santé (Midi-Pyrénées, Limousin)"),
+    ]
+    question = "Qui dirige le pôle Cancer-Bio-Santé ?"
+    assert repoint_citations("Il est dirigé par Jean-Pierre Saintouil [2].", question, passages).endswith("[1].")
+    assert repoint_citations("Il est dirigé par Jean-Pierre Saintouil. [2]", question, passages).endswith("[1]")
+    kept = "Il couvre Midi-Pyrénées et Limousin [2]. Le site est www.lyonbiopole.org [1]."
+    assert repoint_citations(kept, question, passages) == kept
+    both = "Saintouil [2]、Limousin [1]。"
+    assert repoint_citations(both, question, passages) == both, "a sentence citing two passages is left alone"
+    assert repoint_citations("会長は Saintouil です [2]。次は Limousin [1]。", "誰？", passages) == (
+        "会長は Saintouil です [1]。次は Limousin [2]。"
+    )
 
 
 def test_names_from_the_prompt_examples_are_caught():
