@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from bot.answer import Answer
@@ -35,7 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="run the web chat")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
-    evaluate = commands.add_parser("eval", parents=[common], help="measure the bot on a QA file")
+    evaluate = commands.add_parser(
+        "eval",
+        parents=[common],
+        help="measure the bot on a QA file",
+        description="Measure the bot on a QA file. With --corpus and no --index, the corpus is indexed into a "
+        "temporary folder removed afterwards: neither that corpus nor the configured index is written.",
+    )
     evaluate.add_argument("--qa", required=True, type=Path, help="JSON-lines QA file")
     evaluate.add_argument("--json", action="store_true", help="print the full results as JSON")
     evaluate.add_argument("--report", type=Path, help="write a Markdown report (and its .svg chart) to this path")
@@ -79,42 +87,51 @@ def main(argv: list[str] | None = None) -> int:
         for k in ("corpus_dir", "index_dir", "embedding_model", "llm", "llm_url", "top_k", "host", "port")
     }
     try:
-        bot = CorridorBot(settings=Settings.from_env(**overrides))
-        if args.command == "index":
-            progress = _print_progress
-            if args.watch:
-                from bot.watch import watch
-
-                print(f"Watching {bot.settings.corpus_dir} (Ctrl-C to stop)…", file=sys.stderr)
-                watch(bot, args.interval, on_report=_print_report, progress=progress)
-            else:
-                _print_report(bot.reindex(progress=progress))
-        elif args.command == "ask":
-            if args.json:
-                print(
-                    json.dumps(bot.ask(args.question, language=args.language).to_dict(), ensure_ascii=False, indent=2)
+        with contextlib.ExitStack() as scratch:
+            if args.command == "eval" and args.corpus_dir and not args.index_dir:
+                # Another corpus must not replace (or mix into) the configured index: evaluate it on a scratch one.
+                overrides["index_dir"] = scratch.enter_context(
+                    tempfile.TemporaryDirectory(prefix="corridor-eval-index-", ignore_cleanup_errors=True)
                 )
-                return 0
-            streamed = ""
-            for part in bot.stream(args.question, language=args.language):
-                if isinstance(part, Answer):
-                    _print_answer(part, streamed)
-                else:
-                    streamed += part
-                    print(part, end="", flush=True)
-        elif args.command == "serve":
-            from app import launch
-
-            launch(bot)
-        elif args.command == "eval":
-            from bot.evaluation import run_eval_command
-
-            run_eval_command(bot, args.qa, as_json=args.json, report=args.report, baselines=args.baselines)
+                print(f"Indexing {args.corpus_dir} into a scratch index: {overrides['index_dir']}", file=sys.stderr)
+            return _run(args, CorridorBot(settings=Settings.from_env(**overrides)))
     except KeyboardInterrupt:
         return 130
     except (IndexUnavailable, ValueError, FileNotFoundError) as e:
         print(f"corridor-bot: {e}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace, bot: CorridorBot) -> int:
+    """The chosen command, on a bot built from the flags."""
+    if args.command == "index":
+        progress = _print_progress
+        if args.watch:
+            from bot.watch import watch
+
+            print(f"Watching {bot.settings.corpus_dir} (Ctrl-C to stop)…", file=sys.stderr)
+            watch(bot, args.interval, on_report=_print_report, progress=progress)
+        else:
+            _print_report(bot.reindex(progress=progress))
+    elif args.command == "ask":
+        if args.json:
+            print(json.dumps(bot.ask(args.question, language=args.language).to_dict(), ensure_ascii=False, indent=2))
+            return 0
+        streamed = ""
+        for part in bot.stream(args.question, language=args.language):
+            if isinstance(part, Answer):
+                _print_answer(part, streamed)
+            else:
+                streamed += part
+                print(part, end="", flush=True)
+    elif args.command == "serve":
+        from app import launch
+
+        launch(bot)
+    elif args.command == "eval":
+        from bot.evaluation import run_eval_command
+
+        run_eval_command(bot, args.qa, as_json=args.json, report=args.report, baselines=args.baselines)
     return 0
 
 

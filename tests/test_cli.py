@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import SEED
 
+from bot.cli import main
 from bot.language import message
 
 pytestmark = pytest.mark.e2e
@@ -174,3 +175,53 @@ def test_unknown_command_is_a_usage_error(workspace: Workspace) -> None:
     assert result.returncode == 2
     assert "usage: corridor-bot" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def tree(folder: Path) -> dict[str, tuple[bool, int, int, bytes]]:
+    """Every entry under ``folder`` (hidden ones included) and the folder itself: kind, size, mtime, content."""
+    entries = [folder, *folder.rglob("*")]
+    return {
+        str(p.relative_to(folder)): (
+            p.is_dir(),
+            p.stat().st_size,
+            p.stat().st_mtime_ns,
+            b"" if p.is_dir() else p.read_bytes(),
+        )
+        for p in entries
+    }
+
+
+def test_eval_of_another_corpus_uses_a_scratch_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``eval --corpus`` without ``--index`` writes neither that corpus nor the configured index, and cleans up."""
+    corpus = tmp_path / "other-corpus"
+    (corpus / "notes").mkdir(parents=True)
+    (corpus / "notes" / "pole.txt").write_text(
+        "Le pôle Alsace BioValley\n\nNicolas Carboni est le directeur général du pôle Alsace BioValley.\n",
+        encoding="utf-8",
+    )
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps({"id": "o-fr", "lang": "fr", "q": "Qui dirige le pôle Alsace BioValley ?", "answerable": True,
+                    "must": [["carboni"]], "evidence": "Nicolas Carboni"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    configured = tmp_path / "configured-index"
+    monkeypatch.setenv("CORRIDOR_INDEX_DIR", str(configured))
+    monkeypatch.setenv("CORRIDOR_LLM", "none")
+    monkeypatch.delenv("CORRIDOR_LLM_URL", raising=False)
+    before = tree(corpus)
+
+    assert main(["eval", "--corpus", str(corpus), "--qa", str(qa), "--json", "--baselines", "bm25,dense,shipped"]) == 0
+    out, err = capsys.readouterr()
+    results = json.loads(out)
+    assert results["settings"]["corpus_dir"] == str(corpus.resolve())
+    assert results["settings"]["chunks"] >= 1
+    assert results["summaries"]["dense"]["all"]["hit@3"] == 1.0, "the other corpus was indexed and searched"
+    assert results["items"][0]["answered"] is True and "Carboni" in results["items"][0]["answer"]
+
+    assert tree(corpus) == before, "the evaluated corpus is never written"
+    assert not configured.exists(), "the configured index is never touched"
+    scratch = Path(err.split("scratch index: ", 1)[1].split("\n", 1)[0])
+    assert scratch.name.startswith("corridor-eval-index-") and not scratch.exists(), "the scratch index is removed"

@@ -44,13 +44,13 @@ PASSAGES = [
 
 def result(lang: str, system: str = "shipped", *, rank: int | None = 1, correct: bool | None = True,
            answerable: bool = True, language_ok: bool | None = True, seconds: float = 1.0,
-           problems: list[str] | None = None) -> ItemResult:  # fmt: skip
+           problems: list[str] | None = None, answered: bool | None = None) -> ItemResult:  # fmt: skip
     """One hand-made item result; hit@1/@3 follow from ``rank`` as in ``evaluate_item``."""
     return ItemResult(
         id=f"{lang}-{system}-{rank}", lang=lang, answerable=answerable,
         hit_at_1=None if rank is None else rank == 1, hit_at_3=None if rank is None else 1 <= rank <= 3,
         correct=correct, language_ok=language_ok, answer="text", seconds=seconds, system=system, rank=rank,
-        problems=problems or [],
+        problems=problems or [], answered=answered,
     )  # fmt: skip
 
 
@@ -176,10 +176,10 @@ def hand_made() -> tuple[list[dict[str, Any]], dict[str, list[ItemResult]]]:
             result("en", "dense", rank=None, correct=None, language_ok=None, answerable=False, seconds=0.03),
         ],
         "shipped": [
-            result("fr", rank=1, correct=True, seconds=2.0),
-            result("ja", rank=4, correct=False, language_ok=False, seconds=4.0,
+            result("fr", rank=1, correct=True, seconds=2.0, answered=True),
+            result("ja", rank=4, correct=False, language_ok=False, seconds=4.0, answered=True,
                    problems=["answer lacks 'saintouil'", "written in fr, asked in ja"]),
-            result("en", rank=None, correct=True, answerable=False, seconds=3.0),
+            result("en", rank=None, correct=True, answerable=False, seconds=3.0, answered=False),
         ],
     }  # fmt: skip
     for rows in results.values():
@@ -193,15 +193,38 @@ def test_summarise_per_language_and_overall():
     assert list(summary) == ["fr", "en", "ja", "all"]  # the bot's languages in order, then the total
     assert summary["all"] == {
         "items": 3, "hit@1": 0.5, "hit@3": 0.5, "mrr": 0.625, "answer_accuracy": 0.5, "refusal_accuracy": 1.0,
-        "language_match": 0.667, "median_seconds": 3.0,
+        "wrong_answers": 1, "language_match": 0.667, "median_seconds": 3.0,
     }  # fmt: skip
     assert summary["en"]["hit@1"] is None and summary["en"]["mrr"] is None  # no evidence to find
     assert summary["en"]["answer_accuracy"] is None and summary["en"]["refusal_accuracy"] == 1.0
     assert summary["ja"]["mrr"] == 0.25 and summary["ja"]["language_match"] == 0.0
     bm25 = summarise(results["bm25"])["all"]
     assert bm25["mrr"] == 0.25 and bm25["hit@3"] == 0.5  # ranks 2 and 0: (1/2 + 0) / 2
-    assert bm25["answer_accuracy"] is None and bm25["language_match"] is None
+    assert bm25["answer_accuracy"] is None and bm25["language_match"] is None and bm25["wrong_answers"] is None
     assert bm25["median_seconds"] == 0.002
+
+
+def test_wrong_answers_count_answers_judged_wrong_never_refusals():
+    """Wrong: an answerable item answered without every fact, or any answer to an unanswerable one."""
+    cases = [
+        (FR_CARBONI, "Le pôle est dirigé par Jean Dupont [1].", True),  # answered, lacks the fact: wrong
+        (FR_CARBONI, "Les documents ne contiennent pas la réponse.", False),  # refused: a miss, not wrong
+        (FR_CARBONI, "Le pôle est dirigé par Nicolas Carboni [2].", True),  # right
+        (UNANSWERABLE, "The president is Bob [1].", True),  # any answer to an unanswerable item: wrong
+        (UNANSWERABLE, "The documents do not contain the answer.", False),  # refused: right
+    ]
+    results = []
+    for n, (item, text, answered) in enumerate(cases):
+        correct, language_ok, _, problems = judge_answer(item, text, answered)
+        results.append(result(item["lang"], rank=None, correct=correct, answerable=item.get("answerable", True),
+                              language_ok=language_ok, problems=problems, answered=answered))  # fmt: skip
+        results[-1].id = f"w{n}"
+    assert [r.wrong_answer for r in results] == [True, False, False, True, False]
+    summary = summarise(results)
+    assert {lang: v["wrong_answers"] for lang, v in summary.items()} == {"fr": 1, "en": 1, "all": 2}
+    assert summary["fr"]["answer_accuracy"] == 0.333 and summary["en"]["refusal_accuracy"] == 0.5
+    retrieval_only = summarise([result("fr", "dense", correct=None, language_ok=None)])
+    assert retrieval_only["all"]["wrong_answers"] is None
 
 
 def test_old_style_item_results_still_summarise():
@@ -236,6 +259,7 @@ def test_assemble_keeps_the_old_keys_and_adds_every_system():
     results = assembled()
     assert results["systems"] == ["bm25", "dense", "shipped"] and results["primary"] == "shipped"
     assert results["summary"] == results["summaries"]["shipped"]
+    assert [results["summaries"][s]["all"]["wrong_answers"] for s in results["systems"]] == [None, None, 1]
     assert [row["system"] for row in results["items"]] == ["shipped"] * 3  # one row per item, as before
     assert {name: len(rows) for name, rows in results["baseline_items"].items()} == {"bm25": 3, "dense": 3}
     assert results["machine"]["cpus_usable"] >= 1 and results["machine"]["cpu"]
@@ -246,8 +270,8 @@ def test_text_table_and_bars():
     results = assembled()
     table = format_summaries(results["summaries"])
     lines = table.splitlines()
-    assert lines[0].split() == ["system", "lang", "items", "hit@1", "hit@3", "MRR", "answer", "refusal", "language",
-                                "median", "s"]  # fmt: skip
+    assert lines[0].split() == ["system", "lang", "items", "hit@1", "hit@3", "MRR", "answer", "refusal", "wrong",
+                                "language", "median", "s"]  # fmt: skip
     assert len(lines) == 1 + 3 * 4 and lines[1].split()[:2] == ["bm25", "fr"]
     text = format_text(results)
     assert "failed items (1):" in text and "shipped: answer lacks 'saintouil'; written in fr, asked in ja" in text
@@ -260,8 +284,10 @@ def test_markdown_report_and_svg_chart(tmp_path: Path):
     results = assembled()
     md = markdown_report(results, "chart.svg")
     assert md.startswith("# Corridor Bot evaluation\n")
-    assert "| system | lang | items | hit@1 | hit@3 | MRR | answer | refusal | language | median s |" in md
-    assert "| **shipped** | **all** | 3 | 0.5 | 0.5 | 0.625 | 0.5 | 1.0 | 0.667 | 3.0 |" in md
+    assert "| system | lang | items | hit@1 | hit@3 | MRR | answer | refusal | wrong | language | median s |" in md
+    assert "| **shipped** | **all** | 3 | 0.5 | 0.5 | 0.625 | 0.5 | 1.0 | 1 | 0.667 | 3.0 |" in md
+    assert "| **bm25** | **all** | 3 | 0.0 | 0.5 | 0.25 | - | - | - | - | 0.002 |" in md
+    assert "**wrong**: the number of items answered yet judged wrong" in md
     assert "![Per-language results](chart.svg)" in md and "```text\nRetrieval hit@3" in md
     assert "## Failed items (1)" in md and "### q2 (ja): 誰が？" in md
     assert "- expected: `saintouil`; evidence `Saintouil`" in md
@@ -317,6 +343,8 @@ def test_eval_with_the_extractive_bot(seed_bot: CorridorBot, tmp_path: Path):
     assert dense["hit@3"] == 1.0 and 0 < dense["mrr"] <= 1
     assert shipped["hit@3"] == dense["hit@3"] and shipped["language_match"] is not None
     assert results["summaries"]["bm25"]["all"]["answer_accuracy"] is None
+    assert results["summaries"]["bm25"]["all"]["wrong_answers"] is None
+    assert shipped["wrong_answers"] == sum(row["answered"] and not row["correct"] for row in results["items"])
     all_rows = [*results["items"], *(row for rows in results["baseline_items"].values() for row in rows)]
     rows = {(row["id"], row["system"]): row for row in all_rows}
     assert rows[("t-ja", "dense")]["rank"] >= 1 and rows[("t-en", "dense")]["rank"] is None
