@@ -7,7 +7,16 @@ import json
 import pytest
 from conftest import QA_DEV
 
-from bot.language import LANGUAGES, MESSAGES, LanguageDetector, detect_language, is_japanese, message
+from bot.language import (
+    LANGUAGES,
+    MESSAGES,
+    LanguageDetector,
+    detect_language,
+    foreign_language,
+    is_japanese,
+    message,
+    without_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -107,6 +116,109 @@ def test_undecidable_text_falls_back_to_a_supported_language(text: str) -> None:
     assert detect_language(text) in ("fr", "en")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de salariés compte la Pacific Bio Alliance ?",  # langdetect read it as Spanish
+        "Combien de membres compte la Kansai Bio Alliance ?",
+        "Qui préside la Pacific Bio Alliance ?",
+        "Qui finance le Corridor Program ?",
+        "Qui dirige Medicen Paris Region ?",
+        "Qui est le CEO de Osaka Bio Headquarters ?",
+        "Quand a eu lieu BIO 2008 ?",
+        "Où se tient BioJapan ?",
+        "Et BioValley ?",
+        "Budget ?",  # French typography: a space before the question mark
+    ],
+)
+def test_french_questions_naming_foreign_organisations(question: str) -> None:
+    assert foreign_language(question) is None
+    assert detect_language(question) == "fr"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the president of bioMérieux Japon?",  # was read as French
+        "What does Génopole do?",  # was taken for Portuguese
+        "Where is Lyonbiopôle based?",
+        "Who leads the Pôle Cancer-Bio-Santé?",
+        "Who runs the Pôle Médecine du Futur?",
+        "What is the Direction Générale des Entreprises?",
+        "What is the Agence Française pour les Investissements Internationaux?",
+        "Who represents the Conseil Régional d'Alsace?",
+        "Who is Jean-Pierre Raffarin?",
+        "Budget?",
+    ],
+)
+def test_english_questions_naming_french_organisations(question: str) -> None:
+    assert foreign_language(question) is None
+    assert detect_language(question) == "en"
+
+
+@pytest.mark.parametrize(
+    "question", ["Aiko Fujimura博士は何歳ですか？", "Pacific Bio Allianceの会長は誰？", "bioMérieux Japonの社長は？"]
+)
+def test_japanese_questions_with_latin_names(question: str) -> None:
+    assert foreign_language(question) is None
+    assert detect_language(question) == "ja"
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("¿Dónde se firmó el acuerdo de cooperación?", "es"),
+        ("¿Quién preside la Pacific Bio Alliance?", "es"),
+        ("Wer leitet den Cluster Alsace BioValley?", "de"),
+        ("Wie viele Mitarbeiter hat die Pacific Bio Alliance?", "de"),
+        ("Chi presiede il consiglio di amministrazione?", "it"),
+        ("Quem assinou o acordo de cooperação?", "pt"),
+        ("Wanneer werd de overeenkomst ondertekend?", "nl"),
+        ("협정은 언제 서명되었습니까?", "ko"),  # three words: was not checked
+        ("관서 바이오 추진 회의 회장은 누구입니까?", "ko"),
+        ("Кто подписал соглашение?", "ru"),
+    ],
+)
+def test_questions_in_other_languages_are_flagged(question: str, code: str) -> None:
+    assert foreign_language(question) == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "?",
+        "2008",
+        "Qui ?",
+        "Who?",
+        "Wer?",
+        "Qui est Aiko Fujimura ?",
+        "Alsace BioValley",
+        "再生医療",
+        "署名式はどこで？",
+    ],
+)
+def test_short_or_japanese_texts_are_never_foreign(text: str) -> None:
+    assert foreign_language(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "core"),
+    [
+        ("Qui préside la Pacific Bio Alliance ?", "Qui préside la ?"),
+        ("Who is the president of bioMérieux Japon?", "Who is the president of"),
+        ("Who represents the Conseil Régional d'Alsace?", "Who represents the d'"),
+        ("Le Life Science Corridor France sera-t-il présent ?", "Le sera-t-il présent ?"),
+        ("Qui a signé ? Le Président.", "Qui a signé ? Le"),  # a sentence's first word stays
+        ("WHO IS THE PRESIDENT?", "WHO IS THE PRESIDENT?"),
+        ("Alsace BioValley", "Alsace"),  # the opening word stays, even a name
+        ("bioMérieux ?", "bioMérieux ?"),  # nothing but names: all kept
+    ],
+)
+def test_without_names(text: str, core: str) -> None:
+    assert without_names(text) == core
+
+
 def _qa_dev() -> list[dict[str, str]]:
     lines = QA_DEV.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
@@ -123,6 +235,7 @@ def test_qa_dev_questions_get_their_language(row: dict[str, str]) -> None:
 
 def test_language_detector_component() -> None:
     detector = LanguageDetector()
+    detector.warm_up()
     assert detector.run(text="署名式はどこで？") == {"language": "ja"}
     assert detector.run(text="Qui dirige le pôle ?") == {"language": "fr"}
     assert detector.run(text="Who signed the agreement?") == {"language": "en"}
