@@ -22,9 +22,9 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from bot.chunking import passage_text, split_sentences
 from bot.language import LANGUAGE_NAMES, detect_language, is_japanese, message
+from bot.names import GENERIC_WORDS, facts, fold, names, words
 
 CITATION = re.compile(r"\[(\d+)\]")
-_NUMBER = re.compile(r"\d+")
 #: "The website is [2].": the citation stands where the fact should be.
 _CITATION_AS_FACT = re.compile(
     r"(?:\b(?:is|are|was|were|at|est|sont|était|sera)|[:：は])\s*\[\d+\]\s*[.。]?\s*$", re.IGNORECASE
@@ -96,12 +96,6 @@ def cited_numbers(text: str, passage_count: int) -> list[int]:
     return seen
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, so "Generale" matches "Générale"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def unsupported_names(text: str, question: str, passages: list[Document]) -> list[str]:
     """Capitalised Latin-script words inside sentences that neither the passages nor the question contain.
 
@@ -109,15 +103,15 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     this catches that without a second model. Month names count as present when the passages name
     the same month in any language ("June" for "Juin").
     """
-    known = _fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
+    known = fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
     months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
-    known_words = set(re.findall(r"\w+", known))
+    known_words = words(known)
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
         sentence = sentence.strip()
         for match in re.finditer(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]{2,}", sentence):
-            word = _fold(match.group()).replace("-", " ")
-            if not match.start() or word in known or word in months:  # a sentence's first word may be any
+            word = fold(match.group()).replace("-", " ")
+            if not match.start() or word in known or word in months or word in GENERIC_WORDS:  # first word: any
                 continue
             if not (len(word) >= 5 and any(_one_edit(word, token) for token in known_words)):
                 names.append(match.group())
@@ -141,19 +135,19 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
     its prompt). Names and numbers it copied, and the question did not give, show where they came
     from; the citation moves only when another passage holds strictly more of them.
     """
-    asked = set(re.findall(r"\w+", _fold(question)))
-    texts = [set(re.findall(r"\w+", _fold(passage_text(doc)))) for doc in passages]
+    asked = words(question)
+    texts = [words(passage_text(doc)) for doc in passages]
 
     def fix(sentence: str) -> str:
         cited = CITATION.findall(sentence)
         if len(cited) != 1 or not 1 <= int(cited[0]) <= len(passages):
             return sentence
-        facts = {_fold(w) for w in re.findall(r"\b(?:[A-ZÀ-Ý][\w'-]+|\d+)\b", own_words(sentence))} - asked
-        counts = [sum(w in words for w in facts) for words in texts]
+        copied = facts(own_words(sentence)) - asked
+        counts = [sum(w in held for w in copied) for held in texts]
         best = counts.index(max(counts)) + 1
         return CITATION.sub(f"[{best}]", sentence) if counts[best - 1] > counts[int(cited[0]) - 1] else sentence
 
-    return "".join(fix(part) for part in re.split(r"(?<=[.!?])(?=\s)(?!\s*\[)|(?<=[。！？])(?!\s*\[)", text))
+    return "".join(fix(part) for part in answer_sentences(text))
 
 
 def own_words(text: str) -> str:
@@ -172,17 +166,186 @@ def written_in(text: str, language: str) -> bool:
     return len(words) < 4 or detect_language(body) == language
 
 
-def only_wording_problems(problems: list[str]) -> bool:
-    """True when the facts passed and only the language or the spelling of names failed.
-
-    Such an answer is better replaced by a quote of the passage than by a refusal.
+def worth_quoting(problems: list[str], question: str = "") -> bool:
+    """True when the draft's facts held and only its words failed: the language, the spelling of a
+    name, or a name the passages do not use ("Japan" added to "Kobe") when the question does not
+    ask for a name. Such a draft is replaced by a quote of the passage it cited, not by a refusal;
+    an unsupported number, another document or the wrong kind of answer is refused.
     """
-    wording = ("not written in", "transliterated", "instead of the fact")
-    return bool(problems) and all(any(marker in p for marker in wording) for p in problems)
+    wording = ["not written in", "transliterated", "instead of the fact"]
+    if question_kind(question) != "person":
+        wording.append("is not in the passage")
+    return bool(problems) and all(
+        any(marker in p for marker in wording) and not p.startswith("number") for p in problems
+    )
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The answer's sentences, each with the citations that follow it ("… 2008 [1]. Next …")."""
+    return re.split(r"(?<=[.!?])(?=\s)(?!\s*\[)|(?<=[。！？])(?!\s*\[)", text)
+
+
+#: A number as written: "450 000", "450,000", "3,2", "3.2", "2008".
+_NUMBER_AS_WRITTEN = re.compile(r"(?<![\d.,])\d+(?:[ .,\u202f\u00a0]\d{3}(?!\d))*(?:[.,]\d{1,2}(?!\d))?")
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers as values: thousands separators dropped, a decimal comma made a point ("3,2" → "3.2")."""
+    found = set()
+    for match in _NUMBER_AS_WRITTEN.finditer(normalise(text)):
+        number = match.group()
+        whole, decimals = re.fullmatch(r"(.*?)(?:[.,](\d{1,2}))?", number).groups()  # type: ignore[union-attr]
+        found.add((re.sub(r"\D", "", whole).lstrip("0") or "0") + (f".{decimals}" if decimals else ""))
+    return found
+
+
+def _unsupported_numbers(text: str, passages: list[Document], question: str = "") -> list[str]:
+    """Numbers of ``text`` that neither the passages nor the question state (month names count as their number)."""
+    support = " ".join(passage_text(doc) for doc in passages)
+    supported = _numbers(support) | _numbers(question)
+    supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(n in normalise(support) for n in names)}
+    supported = {n.lstrip("0") for n in supported}
+    return sorted(n for n in _numbers(own_words(text)) if n not in supported)
+
+
+def cited_support(text: str, passages: list[Document]) -> list[tuple[str, list[Document]]]:
+    """Each sentence of the answer with the passages it cites (an uncited sentence: all that the answer cites)."""
+    everything = [passages[n - 1] for n in cited_numbers(text, len(passages))] or passages
+    return [
+        (sentence, [passages[n - 1] for n in cited_numbers(sentence, len(passages))] or everything)
+        for sentence in answer_sentences(text)
+        if sentence.strip()
+    ]
+
+
+def borrowed_facts(text: str, question: str, passages: list[Document]) -> list[str]:
+    """Numbers and names of the answer that the passages it cites for them do not hold.
+
+    A fact that is in some passage, but not in the one cited for it, is how an answer borrows a
+    number from a neighbouring document ("18 companies" from another visit).
+    """
+    problems = []
+    for sentence, cited in cited_support(text, passages):
+        where = "the passage it cites" if len(cited) == 1 else "the passages it cites"
+        problems += [f"number {n} is not in {where}" for n in _unsupported_numbers(sentence, cited, question)]
+        problems += [f"name {n} is not in {where}" for n in unsupported_names(sentence, question, cited)]
+    return list(dict.fromkeys(problems))
+
+
+def document_words(doc: Document) -> set[str]:
+    """What a passage and its document's title name: the title says which document it is."""
+    return words(f"{doc.meta.get('title', '')} {passage_text(doc)}")
+
+
+def wrong_document(text: str, question: str, passages: list[Document]) -> list[str]:
+    """Cited passages whose document names none of the question's names that tell the documents apart.
+
+    "How many companies did the Kansai delegation meet in Strasbourg?" answered from the BioJapan
+    report: that passage names neither Kansai nor Strasbourg, while another passage does. Names that
+    every passage holds (or none) tell nothing and are not checked.
+    """
+    held = [document_words(doc) for doc in passages]
+    telling = {name for name in names(question) if any(name in w for w in held) and not all(name in w for w in held)}
+    if not telling:
+        return []
+    return [
+        f"passage [{n}] is from «{passages[n - 1].meta.get('title', '')}», which does not name "
+        f"{', '.join(sorted(telling))}: answer from the document the question is about"
+        for n in cited_numbers(text, len(passages))
+        if not telling & held[n - 1]
+    ]
+
+
+#: What a question asks for, by its question words (French, English, Japanese).
+QUESTION_KINDS: dict[str, re.Pattern[str]] = {
+    "number": re.compile(
+        r"\b(how (many|much)|combien)\b|何(人|社|件|名|か所|カ所|回|本|つ|個|年間|カ国|か国)|いくつ|いくら", re.I
+    ),
+    "date": re.compile(r"\b(when|quand|what year|which year|quelle année|quelle date)\b|いつ|何年|何月|何日", re.I),
+    "place": re.compile(r"\b(where|où)\b|どこ|どの(都市|国|町|場所)", re.I),
+    "person": re.compile(r"\b(who|qui)\b|誰|だれ|どなた", re.I),
+}
+_NUMBER_WORDS = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundred|thousand|million|dozens?|un|une|deux|trois|quatre|cinq|sept|huit|neuf|dix|"
+    r"onze|douze|treize|quatorze|quinze|seize|vingt|trente|quarante|cinquante|soixante|cent|mille|douzaines?)\b|"
+    r"[一二三四五六七八九十百千万億]",
+    re.I,
+)
+_YEAR_OR_MONTH = re.compile(
+    r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
+)
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
+
+
+def question_kind(question: str) -> str | None:
+    """ "number", "date", "place" or "person" when the question asks for one, else None."""
+    return next((kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(question)), None)
+
+
+#: Words that open a sentence with a capital without being names.
+_OPENERS = frozenset({
+    "a", "an", "the", "it", "its", "he", "she", "they", "this", "on", "in", "at", "by", "from", "since",
+    "le", "la", "les", "il", "elle", "ils", "ce", "cette", "son", "sa", "ses", "au", "aux", "en", "du", "des", "de",
+    "un", "une", "depuis",
+})  # fmt: skip
+
+
+def _new_names(text: str, question: str) -> list[str]:
+    """Capitalised Latin words (not months) and runs of kanji or katakana that the question does not hold."""
+    ordinary = _OPENERS | {n for names in _MONTHS for n in names}
+    asked = fold(question)
+    latin = [w for w in re.findall(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+", text) if fold(w) not in ordinary]
+    return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked]
+
+
+def wrong_kind(text: str, question: str) -> list[str]:
+    """The answer does not give what the question asks: a "where" answered with dates, a "how many" without one."""
+    kind = question_kind(question)
+    body = own_words(text)
+    ok = {
+        None: True,
+        "number": bool(re.search(r"\d", body) or _NUMBER_WORDS.search(body)),
+        "date": bool(_YEAR_OR_MONTH.search(body)),
+        "place": bool(_new_names(body, question)),
+        "person": bool(_new_names(body, question)),
+    }[kind]
+    return [] if ok else [f"the question asks for a {kind}, and the answer gives none"]
+
+
+#: Roles that a "who" question asks about, in the three languages: the passage cited for the answer
+#: must state the same role ("the president of X" is not X's director general).
+ROLES: dict[str, re.Pattern[str]] = {
+    "president": re.compile(r"presiden|\bchair|会長|社長|理事長|議長|総裁"),
+}
+
+
+def wrong_role(text: str, question: str, passages: list[Document], reach: int = 30) -> list[str]:
+    """The question asks for a role, and the passage cited for the answer does not give it to the answer's names.
+
+    "Who chairs the council?" answered with a name from a list of attendees: the role must stand
+    within ``reach`` characters of the name ("Masahiro Nadamoto, président du …", "Son président,
+    le professeur Bernard Lamothe"), not several names away.
+    """
+    asked = [role for role, pattern in ROLES.items() if pattern.search(fold(question))]
+    problems = []
+    for sentence, cited in cited_support(text, passages):
+        given = [n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS]
+        if not given:
+            continue
+        held = fold(" ".join(passage_text(doc) for doc in cited))
+        for role in asked:
+            roles = [m.span() for m in ROLES[role].finditer(held)]
+            names_at = [m.span() for n in given for m in re.finditer(re.escape(fold(n)), held)]
+            if not any(max(a[0], b[0]) - min(a[1], b[1]) <= reach for a in roles for b in names_at):
+                problems.append(f"the question asks for the {role}, and the passage it cites does not name "
+                                f"{' '.join(given)} as {role}")  # fmt: skip
+    return problems
 
 
 def check_grounding(text: str, language: str, passages: list[Document], question: str = "") -> list[str]:
-    """Problems found in an answer: bad citations, wrong language, numbers or names not in the passages."""
+    """Problems found in an answer: bad citations, wrong language, facts not in the passages it cites,
+    a passage from another document than the one asked about, or not the kind of answer asked for."""
     problems = []
     numbers = cited_numbers(text, len(passages))
     if not numbers:
@@ -194,13 +357,10 @@ def check_grounding(text: str, language: str, passages: list[Document], question
         problems.append(f"not written in {LANGUAGE_NAMES.get(language, language)}")
     if _CITATION_AS_FACT.search(text.strip()):
         problems.append("a citation stands instead of the fact: write the fact itself, then cite")
-    support = normalise(" ".join(passage_text(doc) for doc in passages))
-    supported = set(_NUMBER.findall(support)) | set(_NUMBER.findall(support.replace(" ", "")))
-    supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(name in support for name in names)}
-    for number in _NUMBER.findall(normalise(body)):
-        if number.lstrip("0") not in {n.lstrip("0") for n in supported}:
-            problems.append(f"number {number} is not in the passages")
-    problems.extend(f"name {name} is not in the passages" for name in unsupported_names(text, question, passages))
+    problems += borrowed_facts(text, question, passages)
+    if question:
+        problems += wrong_document(text, question, passages) + wrong_kind(text, question)
+        problems += list(dict.fromkeys(wrong_role(text, question, passages)))
     if language == "ja":
         problems.extend(
             f"the name {name} is transliterated: copy names in Latin letters exactly as in the passages"
@@ -244,10 +404,16 @@ class ExtractiveAnswerWriter:
         self.sentence_embedder.warm_up()
 
     @component.output_types(text=str, answered=bool)
-    def run(self, question: str, language: str, passages: list[Document]) -> dict[str, Any]:
-        """Quote the best sentences of ``passages``, or say the documents do not hold the answer."""
+    def run(
+        self, question: str, language: str, passages: list[Document], only: list[int] | None = None
+    ) -> dict[str, Any]:
+        """Quote the best sentences of ``passages`` (of passages number ``only``, when given), or say the
+        documents do not hold the answer. A quote without the kind of fact asked ("when" and no date) is
+        not an answer either."""
         candidates: list[tuple[int, str]] = []
         for number, doc in enumerate(passages, start=1):
+            if only and number not in only:
+                continue
             text = doc.content or ""
             doc_language = str(doc.meta.get("language", "en"))
             for sentence in split_sentences(text, doc_language, 400):
@@ -267,4 +433,6 @@ class ExtractiveAnswerWriter:
             if len(sentence) < 100 and i > 0 and candidates[i - 1][0] == number and i - 1 not in kept:
                 sentence = f"{candidates[i - 1][1]} {sentence}"  # a fragment cut from a long sentence
             quotes.append(f"« {sentence} » [{number}]")
+        if wrong_kind(" ".join(quotes).replace("«", "").replace("»", ""), question):
+            return {"text": message("not_found", language), "answered": False}
         return {"text": message("extractive_lead", language) + "\n" + "\n".join(quotes), "answered": True}

@@ -17,7 +17,7 @@ from bot.embedders import document_embedder, text_embedder
 from bot.generation import LLMAnswerWriter, chat_generator
 from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
 from bot.language import LANGUAGES, detect_language, foreign_language, message
-from bot.retrieval import query_pipeline, retrieve
+from bot.retrieval import by_document, query_pipeline, retrieve
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class CorridorBot:
         self.warm_up()
         search_query = self._standalone(question, history)
         _, passages = self.retrieve(search_query)
-        context = passages[: self.settings.context_k]
+        context = by_document(passages[: self.settings.context_k])
         if self._llm is None:
             yield self._extract(question, search_query, language, context, [], notice=message("no_llm", language))
             return
@@ -181,7 +181,7 @@ class CorridorBot:
                 *result.get("notes", []),
                 *([f"language model error: {result['error']}"] if "error" in result else []),
             ]
-            yield self._extract(question, search_query, language, context, notes)
+            yield self._extract(question, search_query, language, context, notes, only=result.get("cited"))
             return
         yield self._answer(
             question, search_query, language, context, result["text"], result["answered"], "llm", result["notes"]
@@ -195,9 +195,10 @@ class CorridorBot:
         context: list[Document],
         notes: list[str],
         notice: str = "",
+        only: list[int] | None = None,
     ) -> Answer:
         assert self._extractive is not None
-        out = self._extractive.run(question=search_query, language=language, passages=context)
+        out = self._extractive.run(question=search_query, language=language, passages=context, only=only)
         text = f"{out['text']}\n{notice}" if notice else out["text"]
         return self._answer(question, search_query, language, context, text, out["answered"], "extractive", notes)
 

@@ -37,6 +37,8 @@ class Settings:
     #: Passages retrieved per question, and how many of them reach the answer writer.
     top_k: int = 5
     context_k: int = 4
+    #: Nearest chunks fetched before the names in the question rerank them (see ``NameMatchRanker``).
+    candidates: int = 20
     #: Chunk size in characters (Japanese packs more meaning per character, hence a smaller budget).
     chunk_chars: int = 420
     chunk_chars_ja: int = 200

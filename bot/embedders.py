@@ -14,6 +14,9 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 from bot.config import Settings
 from bot.embedding_model import resolve_embedding_model
 
+#: Embedded with each chunk: its document's title tells apart documents that report the same kinds of facts.
+EMBEDDED_META_FIELDS = ("title", "section", "lead_in")
+
 
 def _prefixes(model: str) -> tuple[str, str]:
     """e5 models were trained with "query: " / "passage: " prefixes and lose accuracy without them."""
@@ -30,7 +33,7 @@ def document_embedder(settings: Settings, progress_bar: bool = True) -> Sentence
         batch_size=16,
         progress_bar=progress_bar,
         normalize_embeddings=True,
-        meta_fields_to_embed=["section", "lead_in"],
+        meta_fields_to_embed=list(EMBEDDED_META_FIELDS),
     )
 
 

@@ -61,7 +61,7 @@ from bot.corpus_scan import (
     skip_reason,
 )
 from bot.documents import PressDocumentConverter
-from bot.embedders import document_embedder
+from bot.embedders import EMBEDDED_META_FIELDS, document_embedder
 from bot.generations import (
     CURRENT,
     STAGING,
@@ -169,6 +169,7 @@ def _fingerprint(settings: Settings) -> dict[str, Any]:
         "chunker": CHUNKER_VERSION,
         "chunk_chars": settings.chunk_chars,
         "chunk_chars_ja": settings.chunk_chars_ja,
+        "embedded_meta": list(EMBEDDED_META_FIELDS),
     }
 
 

@@ -17,9 +17,9 @@ from bot import Answer, CorridorBot
 from bot.answer import (
     check_grounding,
     cited_numbers,
-    only_wording_problems,
     repoint_citations,
     unsupported_names,
+    worth_quoting,
 )
 from bot.chunking import passage_text
 from bot.evaluation import answer_language, load_qa, summarise
@@ -86,7 +86,7 @@ def test_stream_yields_final_answer_and_empty_question_is_refused_politely(seed_
 def test_grounding_check_catches_invented_names_numbers_and_bad_citations():
     passages = [Document(content="Le partenariat avec les Etats-Unis sera signé en Juin 2008 à Boston.")]
     assert check_grounding("It will be signed in June 2008 [1].", "en", passages) == []
-    assert "number 2009 is not in the passages" in check_grounding("Signed in 2009 [1].", "en", passages)
+    assert "number 2009 is not in the passage it cites" in check_grounding("Signed in 2009 [1].", "en", passages)
     assert "no valid citation" in check_grounding("Signed in June 2008 [4].", "en", passages)
     assert "not written in Japanese" in check_grounding("Signed in June 2008 [1].", "ja", passages)
     assert unsupported_names("It was signed by Emmanuel Macron in Boston [1].", "Who signed?", passages) == [
@@ -109,7 +109,7 @@ def test_a_citation_in_place_of_the_fact_is_a_wording_problem(text: str, languag
     passages = [Document(content="a"), Document(content="Pôle LyonBioPôle : www.lyonbiopole.org")]
     problems = check_grounding(text, language, passages)
     assert any("instead of the fact" in p for p in problems)
-    assert only_wording_problems(problems)
+    assert worth_quoting(problems)
     assert check_grounding("The website is www.lyonbiopole.org [2].", "en", passages) == []
 
 

@@ -1,0 +1,168 @@
+"""The checks that keep an answer to its document: borrowed facts, another document, the wrong kind of
+answer or role, leaked refusal markers. Pure functions and a scripted chat model: no model is loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from haystack import Document, component
+from haystack.dataclasses import ChatMessage
+
+from bot.answer import check_grounding, question_kind, worth_quoting, wrong_kind
+from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
+from bot.names import NameWeights, facts, names, words
+from bot.retrieval import NameMatchRanker, by_document
+
+BIOJAPAN = Document(
+    content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
+    meta={"document": "biojapan.md", "title": "BioJapan 2008：共同パビリオン", "chunk": 1, "split_idx_start": 40},
+)
+STRASBOURG = Document(
+    content="The visitors met six companies and two research institutes in Strasbourg.",
+    meta={"document": "kansai.txt", "title": "KANSAI DELEGATION VISITS ALSACE BIOVALLEY", "chunk": 0,
+          "split_idx_start": 0},
+)  # fmt: skip
+BILAN = Document(
+    content="Son président, le professeur Bernard Lamothe, a annoncé un bureau à Osaka. Budget : 3,2 millions.",
+    meta={"document": "bilan.html", "title": "Cancer-Bio-Santé : bilan 2008", "chunk": 0, "split_idx_start": 0},
+)
+SEED = Document(
+    content="Jean-Pierre Saintouil, Directeur Général du pôle Cancer-Bio-Santé, était présent.",
+    meta={"document": "seed.txt", "title": "LIFESCIENCE CORRIDOR FRANCE", "chunk": 3, "split_idx_start": 900},
+)
+QUESTION = "How many companies did the Kansai delegation meet in Strasbourg?"
+
+
+def test_a_number_from_a_neighbouring_document_is_rejected():
+    passages = [BIOJAPAN, STRASBOURG]
+    problems = check_grounding("The delegation met 18 companies [1].", "en", passages, QUESTION)
+    assert "number 18 is not in the passage it cites" not in problems  # 18 is in [1]…
+    assert any("passage [1] is from «BioJapan 2008" in p and "kansai" in p for p in problems)  # …another document
+    assert check_grounding("The delegation met six companies [2].", "en", passages, QUESTION) == []
+    assert "number 22 is not in the passage it cites" in check_grounding("It met 22 companies [2].", "en", passages)
+
+
+def test_names_that_every_passage_holds_do_not_decide_the_document():
+    passages = [BILAN, SEED]
+    # "Cancer-Bio-Santé" is in both: the document check cannot tell, the role check can.
+    problems = check_grounding("Its president is Jean-Pierre Saintouil [2].", "en", passages, "Who is the president "
+                               "of the Cancer-Bio-Santé cluster?")  # fmt: skip
+    assert problems == [
+        "the question asks for the president, and the passage it cites does not name Jean-Pierre Saintouil as president"
+    ]
+    assert check_grounding("Its president is Bernard Lamothe [1].", "en", passages, "Who is the president of the "
+                           "Cancer-Bio-Santé cluster?") == []  # fmt: skip
+    assert check_grounding("Il est dirigé par Jean-Pierre Saintouil [2].", "fr", passages, "Qui dirige le pôle "
+                           "Cancer-Bio-Santé ?") == []  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "good", "bad"),
+    [
+        ("署名式はどの都市で？", "place", "署名式は大阪で行われました [1]。", "2008年2月4日に行われました [1]。"),
+        ("Where was it signed?", "place", "In Osaka [1].", "On 4 February 2008 [1]."),
+        ("Quand l'accord a-t-il été signé ?", "date", "Le 15 juin 2008 [1].", "À San Diego [1]."),
+        ("How many companies took part?", "number", "Eighteen companies [1].", "French companies [1]."),
+        ("何社が参加しましたか？", "number", "18社です [1]。", "フランス企業です [1]。"),
+        ("Who leads the laboratory?", "person", "Dr Aiko Fujimura [1].", "The laboratory is led by a doctor [1]."),
+    ],
+)
+def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, bad: str):
+    assert question_kind(question) == kind
+    assert wrong_kind(good, question) == []
+    assert wrong_kind(bad, question) == [f"the question asks for a {kind}, and the answer gives none"]
+
+
+def test_numbers_are_compared_as_values():
+    passages = [BILAN]
+    assert check_grounding("Le budget est de 3,2 millions [1].", "fr", passages) == []
+    assert check_grounding("The budget is 3.2 million [1].", "en", passages) == []
+    assert "number 1.5 is not in the passage it cites" in check_grounding("Budget : 1,5 million [1].", "fr", passages)
+    asked = "Qu'a annoncé le pôle pour 2008 ?"
+    assert check_grounding("En 2008, un bureau à Osaka [1].", "fr", passages, asked) == []  # 2008 is in the question
+
+
+def test_only_wording_failures_are_worth_a_quote():
+    assert worth_quoting(["not written in Japanese"], "いつ？")
+    assert worth_quoting(["name Japan is not in the passage it cites"], "Where will the visit take place?")
+    assert not worth_quoting(["name Japan is not in the passage it cites"], "Who leads the visit?")
+    assert not worth_quoting(["number 18 is not in the passage it cites"], "Where?")
+    assert not worth_quoting(["passage [1] is from «X», which does not name y: answer from the document"], "When?")
+
+
+def test_japanese_numbers_and_latin_names_are_words_of_their_own():
+    assert {"2009", "年", "biojapan"} <= words("2009年のBioJapanを予定している")
+    assert facts("次回は2009年のBioJapanです") == {"2009", "biojapan"}
+    assert names("Qui a dirigé la délégation à BioJapan 2008 ?") == {"biojapan"}
+    assert names("BioJapan 2008の関西バイオ推進会議") == {"biojapan"}
+
+
+def test_rare_names_weigh_more():
+    weights = NameWeights([{"corridor", "kansai"}, {"corridor", "kanazawa"}, {"corridor"}])
+    assert weights.match({"kanazawa", "corridor"}, {"corridor", "kanazawa"}) > 0.9
+    assert weights.match({"kanazawa", "corridor"}, {"corridor"}) < 0.2
+    assert weights.match(set(), {"corridor"}) == 0.0
+
+
+def _scored(doc: Document, cosine: float) -> Document:
+    return Document(content=doc.content, meta=doc.meta, score=1 / (1 + (2 - 2 * cosine)))  # FAISS: 1 / (1 + L2²)
+
+
+def test_the_ranker_favours_the_document_named_in_the_question():
+    ranker = NameMatchRanker([BIOJAPAN, STRASBOURG, BILAN, SEED], top_k=2)
+    found = ranker.run(query=QUESTION, documents=[_scored(BIOJAPAN, 0.86), _scored(BILAN, 0.85),
+                                                  _scored(STRASBOURG, 0.84)])["documents"]  # fmt: skip
+    assert [d.meta["document"] for d in found] == ["kansai.txt", "biojapan.md"]
+    assert found[0].score == pytest.approx(0.84 + 0.1)
+    unnamed = ranker.run(query="何社が参加しましたか？", documents=[_scored(BIOJAPAN, 0.86), _scored(STRASBOURG, 0.84)])
+    assert [d.meta["document"] for d in unnamed["documents"]] == ["biojapan.md", "kansai.txt"]
+
+
+def test_the_writer_reads_passages_grouped_under_their_document():
+    context = by_document([SEED, BILAN, Document(content="Plus tôt.", meta={**SEED.meta, "split_idx_start": 10})])
+    assert [d.content[:9] for d in context] == ["Plus tôt.", "Jean-Pier", "Son prési"]
+    documents = documents_for_prompt(context)
+    assert [(d["title"], [n for n, _ in d["passages"]]) for d in documents] == [
+        ("LIFESCIENCE CORRIDOR FRANCE", [1, 2]), ("Cancer-Bio-Santé : bilan 2008", [3]),
+    ]  # fmt: skip
+    from jinja2 import Template
+
+    prompt = Template(USER_TEMPLATE).render(documents=documents, question="Q?", language_name="French", feedback="")
+    assert prompt.startswith("Passages:\nDocument: LIFESCIENCE CORRIDOR FRANCE\n[1] Plus tôt.\n[2] Jean-Pierre")
+    assert "Document: Cancer-Bio-Santé : bilan 2008\n[3] Son président" in prompt
+    assert prompt.endswith("Question: Q?\nWrite the answer in French.")
+
+
+@component
+class ScriptedChatModel:
+    """Replies with the next scripted text: the writer's retry and refusal logic, without a model."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = list(replies)
+        self.prompts: list[str] = []
+
+    @component.output_types(replies=list[ChatMessage])
+    def run(self, messages: list[ChatMessage], streaming_callback: Any = None) -> dict[str, Any]:
+        self.prompts.append(messages[-1].text or "")
+        return {"replies": [ChatMessage.from_assistant(self.replies.pop(0))]}
+
+
+@pytest.mark.parametrize(
+    ("replies", "answered"),
+    [
+        (["Le budget est not_found [1]."], False),  # a leaked refusal marker is a refusal
+        (["The passages do not mention the number of employees."], False),
+        (["The delegation met 18 companies [1].", "It met 18 companies [1]."], False),  # retried, then refused
+        (["The delegation met 18 companies [1].", "It met six companies [2]."], True),  # the retry is right
+    ],
+)
+def test_the_writer_refuses_rather_than_borrow(replies: list[str], answered: bool):
+    model = ScriptedChatModel(replies)
+    out = LLMAnswerWriter(model).run(question=QUESTION, language="en", passages=[BIOJAPAN, STRASBOURG])  # type: ignore[arg-type]
+    assert out["answered"] is answered
+    assert not model.replies, "every scripted reply was used"
+    if not answered:
+        assert out["text"] == "The documents do not contain the answer to this question."
+    if len(replies) == 2:
+        assert "A previous answer was rejected: passage [1] is from «BioJapan 2008" in model.prompts[1]
