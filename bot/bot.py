@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
 from typing import Any
@@ -17,12 +18,24 @@ from bot.embedders import document_embedder, text_embedder
 from bot.generation import LLMAnswerWriter, chat_generator
 from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
 from bot.language import LANGUAGES, detect_language, foreign_language, message
+from bot.language import warm_up as warm_up_language_detection
 from bot.retrieval import by_document, query_pipeline, retrieve
+from bot.support import supporting_spans
 
 logger = logging.getLogger(__name__)
 
 History = Sequence[tuple[str, str]]
 MAX_QUESTION_CHARS = 2000
+
+
+@dataclass
+class Draft:
+    """A question on its way to an answer: as asked, as searched, the answer language, the passages read."""
+
+    question: str
+    search_query: str
+    language: str
+    context: list[Document]
 
 
 def clean_question(text: str | None) -> str:
@@ -71,6 +84,7 @@ class CorridorBot:
                 text_embedder(self.settings), document_embedder(self.settings, False)
             )
             self._extractive.warm_up()
+            warm_up_language_detection()
         self._refresh()
         if self._llm is None and self.llm_error is None:
             self._start_llm()
@@ -80,7 +94,7 @@ class CorridorBot:
             self.llm_error = "disabled (CORRIDOR_LLM=none)"
             return
         try:
-            self._llm = LLMAnswerWriter(chat_generator(self.settings))
+            self._llm = LLMAnswerWriter(chat_generator(self.settings), confirm=self.settings.confirm_answers)
         except Exception as e:  # a missing or broken model must not stop the bot from answering
             self.llm_error = str(e)
             logger.warning("No language model, answering with quoted passages: %s", e)
@@ -115,9 +129,12 @@ class CorridorBot:
 
     def retrieve(self, question: str, top_k: int | None = None) -> tuple[str, list[Document]]:
         """The question's language and the best passages for it."""
+        return detect_language(question), self._search(question, top_k)
+
+    def _search(self, query: str, top_k: int | None = None) -> list[Document]:
         self.warm_up()
         assert self._query is not None
-        return retrieve(self._query, question, top_k)
+        return retrieve(self._query, query, top_k)
 
     def ask(self, question: str, history: History = (), language: str | None = None) -> Answer:
         """Answer ``question`` (a follow-up when ``history`` holds earlier ``(question, answer)`` turns)."""
@@ -153,10 +170,10 @@ class CorridorBot:
     def _stream_answer(self, question: str, history: History, language: str) -> Iterator[str | Answer]:
         self.warm_up()
         search_query = self._standalone(question, history)
-        _, passages = self.retrieve(search_query)
-        context = by_document(passages[: self.settings.context_k])
+        passages = self._search(search_query)
+        draft = Draft(question, search_query, language, by_document(passages[: self.settings.context_k]))
         if self._llm is None:
-            yield self._extract(question, search_query, language, context, [], notice=message("no_llm", language))
+            yield self._extract(draft, [], notice=message("no_llm", language))
             return
         queue: Queue[str | None] = Queue()
         result: dict[str, Any] = {}
@@ -165,7 +182,7 @@ class CorridorBot:
             try:
                 assert self._llm is not None
                 result.update(
-                    self._llm.run(question=search_query, language=language, passages=context, on_text=queue.put)
+                    self._llm.run(question=search_query, language=language, passages=draft.context, on_text=queue.put)
                 )
             except Exception as e:  # the server died or timed out: fall back, never crash the chat
                 logger.exception("Language model failed")
@@ -181,36 +198,27 @@ class CorridorBot:
                 *result.get("notes", []),
                 *([f"language model error: {result['error']}"] if "error" in result else []),
             ]
-            yield self._extract(question, search_query, language, context, notes, only=result.get("cited"))
+            yield self._extract(draft, notes, only=result.get("cited"))
             return
-        yield self._answer(
-            question, search_query, language, context, result["text"], result["answered"], "llm", result["notes"]
-        )
+        yield self._answer(draft, result["text"], result["answered"], "llm", result["notes"])
 
-    def _extract(
-        self,
-        question: str,
-        search_query: str,
-        language: str,
-        context: list[Document],
-        notes: list[str],
-        notice: str = "",
-        only: list[int] | None = None,
-    ) -> Answer:
+    def _extract(self, draft: Draft, notes: list[str], notice: str = "", only: list[int] | None = None) -> Answer:
+        """Quote the passages (of numbers ``only``, when given) instead of a language model's answer."""
         assert self._extractive is not None
-        out = self._extractive.run(question=search_query, language=language, passages=context, only=only)
+        out = self._extractive.run(
+            question=draft.search_query, language=draft.language, passages=draft.context, only=only
+        )
         text = f"{out['text']}\n{notice}" if notice else out["text"]
-        return self._answer(question, search_query, language, context, text, out["answered"], "extractive", notes)
+        return self._answer(draft, text, out["answered"], "extractive", notes)
 
-    def _answer(
-        self, question: str, search_query: str, language: str, context: list[Document],
-        text: str, answered: bool, mode: str, notes: list[str],
-    ) -> Answer:  # fmt: skip
-        cited = set(cited_numbers(text, len(context))) if answered else set()
-        sources = [Source.from_document(n, doc, cited=n in cited) for n, doc in enumerate(context, start=1)]
+    def _answer(self, draft: Draft, text: str, answered: bool, mode: str, notes: list[str]) -> Answer:
+        cited = set(cited_numbers(text, len(draft.context))) if answered else set()
+        sources = [Source.from_document(n, doc, cited=n in cited) for n, doc in enumerate(draft.context, start=1)]
+        for source in sources:
+            source.support = supporting_spans(source.text, text, source.number) if source.cited else []
         return Answer(
-            text=text, language=language, answered=answered, sources=sources, question=question,
-            search_query=search_query, mode=mode if answered else "refusal", notes=notes,
+            text=text, language=draft.language, answered=answered, sources=sources, question=draft.question,
+            search_query=draft.search_query, mode=mode if answered else "refusal", notes=notes,
         )  # fmt: skip
 
     def _standalone(self, question: str, history: History) -> str:

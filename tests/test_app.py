@@ -15,26 +15,17 @@ from gradio_client import Client
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from app import (
-    admin_reindex,
-    admin_upload,
-    answer_messages,
-    as_text,
-    build_demo,
-    document_route,
-    history_turns,
-    resolve_document,
-    serve,
-    sources_markdown,
-    supporting_spans,
-    turn_at,
-)
+from app import build_demo, serve
 from bot import Answer, CorridorBot, ReindexReport, Settings, Source
 from bot.bot import MAX_QUESTION_CHARS
 from bot.feedback import FeedbackLog, feedback_file
 from bot.index import ReindexBusy
+from bot.support import supporting_spans
 from bot.uploads import UploadError, safe_filename, store_upload, token_ok
-from bot.web_text import TEXTS, pick_language, text
+from bot.web.admin import admin_reindex, admin_upload
+from bot.web.render import answer_messages, as_text, history_turns, sources_markdown, turn_at
+from bot.web.routes import document_route, resolve_document
+from bot.web.text import TEXTS, pick_language, text
 
 SEED_NAME = "2008-02-04-lifescience-corridor-france-kansai.txt"
 PASSAGE = (
@@ -82,7 +73,7 @@ def test_supporting_sentence_is_marked_for_a_japanese_answer_about_a_french_pass
     assert [PASSAGE[a:b] for a, b in spans] == [
         "Masahiro Nadamoto, président du Kansai Bio Promotion Council, était présent."
     ]
-    source = Source(1, SEED_NAME, "LIFESCIENCE CORRIDOR FRANCE", PASSAGE, 0.9, "2008-02-04", True)
+    source = Source(1, SEED_NAME, "LIFESCIENCE CORRIDOR FRANCE", PASSAGE, 0.9, "2008-02-04", True, spans)
     markdown = sources_markdown(Answer(answer, "ja", True, [source]))
     assert len(_marked(markdown)) == 1 and "Nadamoto" in _marked(markdown)[0]
     assert "2008&#45;02&#45;04" in markdown and f"(corpus/{SEED_NAME})" in markdown
@@ -327,6 +318,7 @@ class _StreamingBot:
         yield "Masahiro "
         yield "Nadamoto <b>[1]</b>"
         source = Source(1, "a.txt", "A", "Masahiro Nadamoto, président du conseil. Autre phrase.", 0.9, cited=True)
+        source.support = supporting_spans(source.text, "Masahiro Nadamoto <b>[1]</b>", 1)  # as CorridorBot does
         yield Answer("Masahiro Nadamoto <b>[1]</b>", "fr", True, [source], question=question)
 
 

@@ -23,6 +23,7 @@ import app
 from bot import CorridorBot, Settings
 from bot.cli import main
 from bot.uploads import UploadError, store_upload
+from bot.web.routes import document_route
 
 QUESTIONS = [
     "Qui préside le Kansai Bio Promotion Council ?",
@@ -78,7 +79,7 @@ def test_binary_posing_as_text_is_refused_at_upload_and_not_shown(tmp_path: Path
     assert error.value.reason == "unreadable" and not list(corpus.iterdir())
 
     (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 50)  # e.g. copied in by hand
-    client = TestClient(Starlette(routes=[app.document_route(corpus)]))
+    client = TestClient(Starlette(routes=[document_route(corpus)]))
     page = client.get("/corpus/image.txt")
     assert page.status_code == 415 and "binary content" in page.text
 
