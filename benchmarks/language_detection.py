@@ -195,7 +195,7 @@ def plain_lingua(all_languages: bool, threshold: float) -> Classifier:
 
 def current_module(threshold: float) -> Classifier:
     language.FOREIGN_CONFIDENCE = threshold  # read at each call
-    language.LanguageDetector().warm_up()
+    language.warm_up()
     return reader(language.detect_language, language.foreign_language)
 
 

@@ -21,7 +21,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from bot.chunking import passage_text, split_sentences
-from bot.language import LANGUAGE_NAMES, detect_language, is_japanese, message
+from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
 from bot.names import GENERIC_WORDS, facts, fold, names, words
 
 CITATION = re.compile(r"\[(\d+)\]")
@@ -49,6 +49,8 @@ class Source:
     score: float
     date: str | None = None
     cited: bool = False
+    #: The (start, end) character spans of ``text`` that support what the answer says at [number].
+    support: list[tuple[int, int]] = field(default_factory=list)
 
     @classmethod
     def from_document(cls, number: int, doc: Document, cited: bool = False) -> Source:
@@ -156,14 +158,18 @@ def own_words(text: str) -> str:
 
 
 def written_in(text: str, language: str) -> bool:
-    """Whether the answer's own words (not citations or «quotes») are in ``language``."""
+    """Whether the answer's own words (not citations, «quotes» or names) are in ``language``.
+
+    A short answer counts too ("22 representatives" to a French question), unless it is only names
+    and numbers.
+    """
     body = own_words(text)
     if language == "ja":
         return is_japanese(body)
     if re.search(r"[\u3040-\u30ff]", body):
         return False
-    words = re.findall(r"[^\W\d_]+", body)
-    return len(words) < 4 or detect_language(body) == language
+    words = common_words(body)
+    return not any(len(w) >= 4 for w in words) or detect_language(" ".join(words)) == language
 
 
 def worth_quoting(problems: list[str], question: str = "") -> bool:
@@ -259,7 +265,7 @@ def wrong_document(text: str, question: str, passages: list[Document]) -> list[s
 #: What a question asks for, by its question words (French, English, Japanese).
 QUESTION_KINDS: dict[str, re.Pattern[str]] = {
     "number": re.compile(
-        r"\b(how (many|much)|combien)\b|何(人|社|件|名|か所|カ所|回|本|つ|個|年間|カ国|か国)|いくつ|いくら", re.I
+        r"\b(how (many|much)|combien)\b|何(人|社|件|名|歳|か所|カ所|回|本|つ|個|年間|カ国|か国)|いくつ|いくら", re.I
     ),
     "date": re.compile(r"\b(when|quand|what year|which year|quelle année|quelle date)\b|いつ|何年|何月|何日", re.I),
     "place": re.compile(r"\b(where|où)\b|どこ|どの(都市|国|町|場所)", re.I),

@@ -18,8 +18,6 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING, Literal
 
-from haystack import component
-
 if TYPE_CHECKING:
     import lingua
 
@@ -67,11 +65,7 @@ def _is_name(token: str, opening: bool) -> bool:
     return inner_capital or (not opening and word[:1].isupper() and any(c.islower() for c in word))
 
 
-def without_names(text: str) -> str:
-    """``text`` without its proper names ("Qui préside la Pacific Bio Alliance ?" → "Qui préside la ?").
-
-    All-capital words ("BIO", "WHO IS") stay; so does the whole text when nothing but names is left.
-    """
+def _without_name_tokens(text: str) -> str:
     kept, opening = [], True
     for token in text.split():
         if not _is_name(token, opening):
@@ -79,8 +73,21 @@ def without_names(text: str) -> str:
         elif elided := _ELISION.match(token.lstrip(_PUNCTUATION)):
             kept.append(elided.group())  # "d'Alsace" → "d'"
         opening = token[-1:] in ".!?:"
-    core = " ".join(kept)
+    return " ".join(kept)
+
+
+def without_names(text: str) -> str:
+    """``text`` without its proper names ("Qui préside la Pacific Bio Alliance ?" → "Qui préside la ?").
+
+    All-capital words ("BIO", "WHO IS") stay; so does the whole text when nothing but names is left.
+    """
+    core = _without_name_tokens(text)
     return core if _WORD.search(core) else text
+
+
+def common_words(text: str) -> list[str]:
+    """The lower-case words of ``text``, names aside: what tells its language ("22 representatives")."""
+    return [word for word in _WORD.findall(_without_name_tokens(text)) if word.islower()]
 
 
 def marker_hits(text: str) -> tuple[int, int]:
@@ -142,7 +149,9 @@ def foreign_language(text: str) -> str | None:
     if len(_HANGUL.findall(text)) > len(_LATIN.findall(text)):
         return "ko"
     core = without_names(text)
-    if len(_WORD.findall(core)) < 3:
+    words = len(_WORD.findall(core))
+    marker_words = max(sum(1 for m in pattern.findall(core) if m) for pattern in (_FRENCH_MARKERS, _ENGLISH_MARKERS))
+    if words < 3 or marker_words * 2 >= words:  # half French or English function words: not foreign
         return None
     values = _foreign_candidates().compute_language_confidence_values(core)
     if not values or values[0].value < FOREIGN_CONFIDENCE:
@@ -151,25 +160,10 @@ def foreign_language(text: str) -> str | None:
     return None if code in LANGUAGES else code
 
 
-@component
-class LanguageDetector:
-    """Tags a question with its language so the answer can be written in it.
-
-    Usage example:
-    ```python
-    LanguageDetector().run(text="署名式はどこで？")  # {"language": "ja"}
-    ```
-    """
-
-    def warm_up(self) -> None:
-        """Load lingua's models now rather than with the first question."""
-        detect_language("Qui a signé l'accord ?")
-        foreign_language("Who signed the agreement with the Kansai?")
-
-    @component.output_types(language=str)
-    def run(self, text: str) -> dict[str, str]:
-        """Detect the language of ``text``."""
-        return {"language": detect_language(text)}
+def warm_up() -> None:
+    """Load lingua's models now (about a second) rather than with the first question."""
+    detect_language("Qui a signé l'accord ?")
+    foreign_language("Who signed the agreement with the Kansai?")
 
 
 MESSAGES: dict[str, dict[str, str]] = {

@@ -1,4 +1,4 @@
-"""Question → language + best passages: the query pipeline over the live FAISS index."""
+"""Question → best passages: the query pipeline over the live FAISS index."""
 
 from __future__ import annotations
 
@@ -11,8 +11,49 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.config import Settings
 from bot.embedders import text_embedder
-from bot.language import LanguageDetector
 from bot.names import NameWeights, names, words
+
+
+@component
+class LanguageBalancer:
+    """Takes back the head start that a multilingual embedder gives passages in the question's language.
+
+    e5 scores every Japanese passage higher for a Japanese question, whatever it says, so a Japanese
+    report wins questions about French documents. Among the retrieved candidates, each language's
+    mean score above the mean of all candidates is subtracted from its passages, shrunk towards zero
+    when the language has few candidates (``n / (n + shrink)``) so that a lone passage keeps its
+    score. The order within a language does not change. FAISS's scores (1 / (1 + L2²) of unit
+    vectors) come in; cosine similarities, balanced, go out.
+
+    Usage example:
+    ```python
+    LanguageBalancer().run(documents=retrieved)["documents"]
+    ```
+    """
+
+    def __init__(self, strength: float = 1.0, shrink: float = 2.0) -> None:
+        self.strength = strength
+        self.shrink = shrink
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, list[Document]]:
+        """Rescore ``documents`` (the retriever's candidates, in any order)."""
+        cosines = [1 - (1 / doc.score - 1) / 2 if doc.score else 0.0 for doc in documents]
+        if not documents:
+            return {"documents": []}
+        overall = sum(cosines) / len(cosines)
+        by_language: dict[str, list[float]] = {}
+        for doc, cosine in zip(documents, cosines, strict=True):
+            by_language.setdefault(str(doc.meta.get("language", "")), []).append(cosine)
+        offset = {
+            language: len(scores) / (len(scores) + self.shrink) * (sum(scores) / len(scores) - overall)
+            for language, scores in by_language.items()
+        }
+        balanced = [
+            replace(doc, score=cosine - self.strength * offset[str(doc.meta.get("language", ""))])
+            for doc, cosine in zip(documents, cosines, strict=True)
+        ]
+        return {"documents": sorted(balanced, key=lambda d: d.score or 0.0, reverse=True)}
 
 
 @component
@@ -21,7 +62,7 @@ class NameMatchRanker:
 
     Press documents about the same kinds of facts look alike to a small embedding model: "how many
     companies" finds every document that counts companies. The names in the question ("Pacific Bio
-    Alliance", "Kanazawa") say which document it is about. Each passage's cosine similarity gets
+    Alliance", "Kanazawa") say which document it is about. Each passage's similarity score gets
     ``weight`` × the share of the question's names that its document (title and text) holds, each
     name weighted by how few documents hold it.
 
@@ -45,13 +86,13 @@ class NameMatchRanker:
 
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
-        """Rescore ``documents`` (FAISS L2 scores of unit vectors) and keep the best ``top_k``."""
+        """Add the name match to the scores of ``documents`` (cosine similarities) and keep the best ``top_k``."""
         asked = names(query)
         rescored = []
         for doc in documents:
-            cosine = 1 - (1 / doc.score - 1) / 2 if doc.score else 0.0  # the store's score is 1 / (1 + L2²)
             words_of_document = self.document_words.get(str(doc.meta.get("document", "")), set())
-            rescored.append(replace(doc, score=cosine + self.weight * self.weights.match(asked, words_of_document)))
+            match = self.weights.match(asked, words_of_document)
+            rescored.append(replace(doc, score=(doc.score or 0.0) + self.weight * match))
         rescored.sort(key=lambda d: d.score or 0.0, reverse=True)
         return {"documents": rescored[: top_k or self.top_k]}
 
@@ -70,38 +111,36 @@ def by_document(passages: list[Document]) -> list[Document]:
 
 
 def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
-    """Detect the question's language, fetch ``candidates`` nearest chunks in any language, keep ``top_k``.
+    """Fetch the ``candidates`` nearest chunks in any language, keep the ``top_k`` best.
 
     The question is embedded with e5's ``query:`` prefix into the same multilingual space as the
-    chunks, so a Japanese question finds French passages; the names it holds then pick the document.
+    chunks, so a Japanese question finds French passages; the candidates' languages are then put on
+    an equal footing, and the names the question holds pick the document.
     """
     pipeline = Pipeline()
-    pipeline.add_component("language", LanguageDetector())
     pipeline.add_component("embedder", text_embedder(settings))
     pipeline.add_component(
         "retriever", FAISSEmbeddingRetriever(document_store=store, top_k=max(settings.candidates, settings.top_k))
     )
+    pipeline.add_component("balancer", LanguageBalancer())
     pipeline.add_component("ranker", NameMatchRanker(store.filter_documents(), top_k=settings.top_k))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
-    pipeline.connect("retriever.documents", "ranker.documents")
+    pipeline.connect("retriever.documents", "balancer.documents")
+    pipeline.connect("balancer.documents", "ranker.documents")
     return pipeline
 
 
-def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> tuple[str, list[Document]]:
-    """Run the query pipeline: the question's language and its passages, best first.
+def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> list[Document]:
+    """Run the query pipeline: the question's passages, best first.
 
     One query gains nothing from FAISS's OpenMP threads, and they stall for tens of milliseconds
     whenever another process (the language model) keeps the cores busy. The setting is per thread,
     hence here, in the thread that searches.
     """
     faiss.omp_set_num_threads(1)
-    inputs: dict[str, dict] = {
-        "language": {"text": question},
-        "embedder": {"text": question},
-        "ranker": {"query": question},
-    }
+    inputs: dict[str, dict] = {"embedder": {"text": question}, "ranker": {"query": question}}
     if top_k is not None:
         inputs["ranker"]["top_k"] = top_k
         inputs["retriever"] = {"top_k": max(top_k, pipeline.get_component("retriever").top_k)}
     result = pipeline.run(inputs)
-    return result["language"]["language"], result["ranker"]["documents"]
+    return result["ranker"]["documents"]

@@ -12,7 +12,7 @@ from haystack.dataclasses import ChatMessage
 from bot.answer import check_grounding, question_kind, worth_quoting, wrong_kind
 from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
 from bot.names import NameWeights, facts, names, words
-from bot.retrieval import NameMatchRanker, by_document
+from bot.retrieval import LanguageBalancer, NameMatchRanker, by_document
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -106,7 +106,7 @@ def test_rare_names_weigh_more():
 
 
 def _scored(doc: Document, cosine: float) -> Document:
-    return Document(content=doc.content, meta=doc.meta, score=1 / (1 + (2 - 2 * cosine)))  # FAISS: 1 / (1 + L2²)
+    return Document(content=doc.content, meta=doc.meta, score=cosine)
 
 
 def test_the_ranker_favours_the_document_named_in_the_question():
@@ -143,7 +143,9 @@ class ScriptedChatModel:
         self.prompts: list[str] = []
 
     @component.output_types(replies=list[ChatMessage])
-    def run(self, messages: list[ChatMessage], streaming_callback: Any = None) -> dict[str, Any]:
+    def run(
+        self, messages: list[ChatMessage], streaming_callback: Any = None, generation_kwargs: Any = None
+    ) -> dict[str, Any]:
         self.prompts.append(messages[-1].text or "")
         return {"replies": [ChatMessage.from_assistant(self.replies.pop(0))]}
 
@@ -154,7 +156,8 @@ class ScriptedChatModel:
         (["Le budget est not_found [1]."], False),  # a leaked refusal marker is a refusal
         (["The passages do not mention the number of employees."], False),
         (["The delegation met 18 companies [1].", "It met 18 companies [1]."], False),  # retried, then refused
-        (["The delegation met 18 companies [1].", "It met six companies [2]."], True),  # the retry is right
+        (["The delegation met 18 companies [1].", "It met six companies [2].", "yes"], True),  # the retry is right
+        (["It met six companies [2].", "No"], False),  # the model's own check says [2] does not answer
     ],
 )
 def test_the_writer_refuses_rather_than_borrow(replies: list[str], answered: bool):
@@ -164,5 +167,21 @@ def test_the_writer_refuses_rather_than_borrow(replies: list[str], answered: boo
     assert not model.replies, "every scripted reply was used"
     if not answered:
         assert out["text"] == "The documents do not contain the answer to this question."
-    if len(replies) == 2:
+    if len(replies) > 2:
         assert "A previous answer was rejected: passage [1] is from «BioJapan 2008" in model.prompts[1]
+        assert model.prompts[2].startswith("Check this answer before it is sent. Passage:\n«The visitors met six")
+
+
+def test_the_languages_of_the_candidates_start_even():
+    def faiss(language: str, cosine: float, name: str) -> Document:
+        return Document(content=name, meta={"language": language}, score=1 / (1 + (2 - 2 * cosine)))  # 1/(1+L2²)
+
+    candidates = [faiss("ja", 0.90, "ja-a"), faiss("ja", 0.89, "ja-b"), faiss("ja", 0.88, "ja-c"),
+                  faiss("fr", 0.87, "fr-answer"), faiss("fr", 0.80, "fr-b"), faiss("fr", 0.79, "fr-c")]  # fmt: skip
+    plain = LanguageBalancer(strength=0.0).run(documents=candidates)["documents"]
+    assert [d.content for d in plain][:4] == ["ja-a", "ja-b", "ja-c", "fr-answer"]
+    assert plain[0].score == pytest.approx(0.90)
+    balanced = LanguageBalancer().run(documents=candidates)["documents"]
+    assert [d.content for d in balanced][:2] == ["fr-answer", "ja-a"]
+    alone = LanguageBalancer().run(documents=[faiss("ja", 0.95, "ja"), *candidates[3:]])["documents"]
+    assert alone[0].content == "ja", "a lone passage well ahead stays ahead: its offset is shrunk"

@@ -10,11 +10,11 @@ from conftest import QA_DEV
 from bot.language import (
     LANGUAGES,
     MESSAGES,
-    LanguageDetector,
     detect_language,
     foreign_language,
     is_japanese,
     message,
+    warm_up,
     without_names,
 )
 
@@ -233,12 +233,11 @@ def test_qa_dev_questions_get_their_language(row: dict[str, str]) -> None:
     assert detect_language(row["q"]) == row["lang"]
 
 
-def test_language_detector_component() -> None:
-    detector = LanguageDetector()
-    detector.warm_up()
-    assert detector.run(text="署名式はどこで？") == {"language": "ja"}
-    assert detector.run(text="Qui dirige le pôle ?") == {"language": "fr"}
-    assert detector.run(text="Who signed the agreement?") == {"language": "en"}
+def test_warm_up_loads_the_detectors_once() -> None:
+    warm_up()
+    assert detect_language("署名式はどこで？") == "ja"
+    assert detect_language("Qui dirige le pôle ?") == "fr"
+    assert detect_language("Who signed the agreement?") == "en"
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))
@@ -266,3 +265,9 @@ def test_message_in_unknown_language_is_english(language: str) -> None:
 def test_message_unknown_key_raises() -> None:
     with pytest.raises(KeyError):
         message("no_such_message", "en")
+
+
+def test_a_long_repetitive_french_question_is_not_taken_for_another_language() -> None:
+    """lingua read "Qui dirige le pôle ? " × 100 as Dutch; function words decide such a text."""
+    assert foreign_language("Qui dirige le pôle ? " * 100) is None
+    assert foreign_language("Who leads the cluster? " * 100) is None
