@@ -22,7 +22,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from bot.chunking import passage_text, split_sentences
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
-from bot.names import GENERIC_WORDS, facts, fold, names, words
+from bot.names import ADDRESS, GENERIC_WORDS, facts, fold, names, words
 
 CITATION = re.compile(r"\[(\d+)\]")
 #: "The website is [2].": the citation stands where the fact should be.
@@ -235,6 +235,8 @@ def borrowed_facts(text: str, question: str, passages: list[Document]) -> list[s
         where = "the passage it cites" if len(cited) == 1 else "the passages it cites"
         problems += [f"number {n} is not in {where}" for n in _unsupported_numbers(sentence, cited, question)]
         problems += [f"name {n} is not in {where}" for n in unsupported_names(sentence, question, cited)]
+        held = fold(" ".join(passage_text(doc) for doc in cited))
+        problems += [f"address {a} is not in {where}" for a in ADDRESS.findall(sentence) if fold(a) not in held]
     return list(dict.fromkeys(problems))
 
 

@@ -94,7 +94,7 @@ class CorridorBot:
             self.llm_error = "disabled (CORRIDOR_LLM=none)"
             return
         try:
-            self._llm = LLMAnswerWriter(chat_generator(self.settings), confirm=self.settings.confirm_answers)
+            self._llm = LLMAnswerWriter(chat_generator(self.settings))
         except Exception as e:  # a missing or broken model must not stop the bot from answering
             self.llm_error = str(e)
             logger.warning("No language model, answering with quoted passages: %s", e)

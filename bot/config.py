@@ -34,8 +34,6 @@ class Settings:
     llm_model_name: str = "local"
     llm_threads: int = 0
     llm_max_tokens: int = 320
-    #: Ask the model, after a draft passed the checks, whether the cited passage answers exactly the question.
-    confirm_answers: bool = True
     #: Passages retrieved per question, and how many of them reach the answer writer.
     top_k: int = 5
     context_k: int = 4
@@ -68,8 +66,6 @@ class Settings:
 
 def _coerce(name: str, value: Any) -> Any:
     default = getattr(Settings(), name)
-    if isinstance(default, bool) and not isinstance(value, bool):
-        return str(value).strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, Path):
         return Path(value).expanduser().resolve()
     if isinstance(default, int) and not isinstance(value, int):

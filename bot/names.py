@@ -43,9 +43,14 @@ def words(text: str) -> set[str]:
     return set(_WORD.findall(fold(text)))
 
 
+#: A web or e-mail address ("www.lyonbiopole.org", "a.b@c.fr"), written in lower case.
+ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<>«»\[\]]+[\w/]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def facts(text: str) -> set[str]:
-    """The names and numbers of ``text`` (folded): what an answer copies from the passage it read."""
-    return names(text) | set(re.findall(r"(?<!\d)\d+(?!\d)", text))
+    """The names, numbers and address parts of ``text`` (folded): what an answer copies from the passage it read."""
+    parts = {w for address in ADDRESS.findall(text) for w in words(address)}
+    return names(text) | set(re.findall(r"(?<!\d)\d+(?!\d)", text)) | parts
 
 
 def names(text: str) -> set[str]:
