@@ -11,7 +11,7 @@ Each question of the shared dev QA set, the multi-document QA set, ``docs/eval/q
 Japanese with Latin names, questions in other languages: ``"lang": "other"``) is read the way the bot
 reads it: a question ``foreign_language`` flags is "other", any other gets ``detect_language``'s answer.
 
-* ``langdetect (before)``: ``bot/language.py`` before lingua, frozen here: script rule for Japanese,
+* ``langdetect (before)``: ``bot/language.py`` before lingua, kept here: script rule for Japanese,
   marker words for texts under six words, ``langdetect`` restricted to fr/en otherwise; the foreign
   check is unrestricted ``langdetect`` at 0.95 for texts of four words or more. Needs ``langdetect``.
 * ``lingua, foreign common ≥ t``: the script rule, then lingua over French/English/Japanese; the foreign
@@ -75,18 +75,9 @@ def reader(detect: Callable[[str], str], foreign: Callable[[str], str | None]) -
 
 # --- langdetect: the baseline, and bot.language's way with langdetect -------------------------------
 
-FRENCH_MARKERS = re.compile(
-    r"\b(qui|que|quoi|quel(?:le)?s?|quand|où|comment|pourquoi|combien|est|sont|les|des|du|une?|le|la|et|"
-    r"à|au|aux|avec|pour|dans|sur|a-t-il|a-t-elle)\b|[àâçéèêëîïôûùœ]",
-    re.IGNORECASE,
-)
-ENGLISH_MARKERS = re.compile(
-    r"\b(who|what|when|where|which|why|how|is|are|the|of|and|does|did|will|with|for|in|on)\b",
-    re.IGNORECASE,
-)
-WORD = re.compile(r"[^\W\d_]{2,}")
-HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
-LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
+# The marker words and scripts are the bot's own (unchanged since the langdetect version).
+FRENCH_MARKERS, ENGLISH_MARKERS = language._FRENCH_MARKERS, language._ENGLISH_MARKERS
+WORD, HANGUL, LATIN = language._WORD, language._HANGUL, language._LATIN
 
 
 def langdetect_fr_en(text: str, fr_hits: int, en_hits: int) -> str:
