@@ -8,6 +8,7 @@ language model. Every answer is checked by ``check_grounding`` before it reaches
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -249,18 +250,23 @@ def wrong_document(text: str, question: str, passages: list[Document]) -> list[s
     """Cited passages whose document names none of the question's names that tell the documents apart.
 
     "How many companies did the Kansai delegation meet in Strasbourg?" answered from the BioJapan
-    report: that passage names neither Kansai nor Strasbourg, while another passage does. Names that
-    every passage holds (or none) tell nothing and are not checked.
+    report: that document names neither Kansai nor Strasbourg, while another one does. Each document
+    is known by its title and its passages here; names that every document holds (or none) tell
+    nothing and are not checked, and passages from a single document are never checked.
     """
-    held = [document_words(doc) for doc in passages]
-    telling = {name for name in names(question) if any(name in w for w in held) and not all(name in w for w in held)}
+    held: dict[str, set[str]] = {}
+    for doc in passages:
+        name = str(doc.meta.get("document", ""))
+        held[name] = held.get(name, set()) | document_words(doc)
+    documents = list(held.values())
+    telling = {n for n in names(question) if any(n in w for w in documents) and not all(n in w for w in documents)}
     if not telling:
         return []
     return [
         f"passage [{n}] is from «{passages[n - 1].meta.get('title', '')}», which does not name "
         f"{', '.join(sorted(telling))}: answer from the document the question is about"
         for n in cited_numbers(text, len(passages))
-        if not telling & held[n - 1]
+        if not telling & held[str(passages[n - 1].meta.get("document", ""))]
     ]
 
 
@@ -305,6 +311,41 @@ def _new_names(text: str, question: str) -> list[str]:
     asked = fold(question)
     latin = [w for w in re.findall(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+", text) if fold(w) not in ordinary]
     return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked]
+
+
+#: "How many X", "combien de X", "何社": what is counted. An answer in the question's language repeats it.
+_COUNTED = re.compile(r"\b(?:how many|combien d(?:e\s+|['’]))\s*((?:[\w-]+\s+){0,2}[\w-]+)", re.IGNORECASE)
+#: Where the counted noun phrase ends: the verb or article that follows it.
+_AFTER_COUNTED = frozenset({
+    "are", "is", "were", "was", "will", "did", "does", "do", "have", "has", "had", "took", "take", "the", "a", "in",
+    "at", "of", "compte", "comptait", "comptent", "ont", "sont", "y", "le", "la", "les", "de", "du", "des", "en",
+})  # fmt: skip
+_COUNTERS = {"人": "人名", "名": "人名", "社": "社", "件": "件", "歳": "歳"}
+#: Words for people in general stand for each other ("combien de personnes" → "150 participants").
+_PEOPLE = ("perso", "peopl", "parti", "atten", "visit", "guest", "invit")
+
+
+def wrong_count(text: str, question: str) -> list[str]:
+    """A "how many X" answered with a number of something else ("140 companies" for "how many employees").
+
+    English and French answers must name one of the (up to three) words after "how many" /
+    "combien de", as their first five letters; Japanese answers must use the question's counter.
+    """
+    body = fold(own_words(text))
+    if counter := re.search(r"何([人名社件歳])", question):
+        wanted = _COUNTERS[counter.group(1)]
+        ok = any(c in body for c in wanted) or not re.search(r"[\u3040-\u30ff]", body)
+        return [] if ok else [f"the question counts {counter.group(0)}, and the answer counts something else"]
+    counted = _COUNTED.search(question)
+    if not counted or written_in(text, "ja"):
+        return []
+    phrase = list(itertools.takewhile(lambda w: fold(w) not in _AFTER_COUNTED, counted.group(1).split()))
+    stems = [fold(w)[:5] for w in phrase if len(w) >= 3]
+    if any(stem in _PEOPLE for stem in stems):
+        stems += _PEOPLE
+    if not stems or any(stem in body for stem in stems):
+        return []
+    return [f"the question counts {counted.group(1)}, and the answer counts something else"]
 
 
 def wrong_kind(text: str, question: str) -> list[str]:
@@ -367,7 +408,7 @@ def check_grounding(text: str, language: str, passages: list[Document], question
         problems.append("a citation stands instead of the fact: write the fact itself, then cite")
     problems += borrowed_facts(text, question, passages)
     if question:
-        problems += wrong_document(text, question, passages) + wrong_kind(text, question)
+        problems += wrong_document(text, question, passages) + wrong_kind(text, question) + wrong_count(text, question)
         problems += list(dict.fromkeys(wrong_role(text, question, passages)))
     if language == "ja":
         problems.extend(

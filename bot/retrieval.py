@@ -98,16 +98,15 @@ class NameMatchRanker:
 
 
 def by_document(passages: list[Document]) -> list[Document]:
-    """Passages grouped by document, the best document first, each document's passages in reading order.
+    """Passages grouped by document, the best document first, each document's passages in rank order.
 
     The answer writer then reads each document as one block under its title, as the prompt shows it.
+    Within a document the best passage stays first: the small model leans on what it reads first.
     """
     best: dict[str, int] = {}
     for rank, doc in enumerate(passages):
         best.setdefault(str(doc.meta.get("document", "")), rank)
-    return sorted(
-        passages, key=lambda d: (best[str(d.meta.get("document", ""))], d.meta.get("split_idx_start") or 0)
-    )
+    return sorted(passages, key=lambda d: best[str(d.meta.get("document", ""))])
 
 
 def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:

@@ -9,7 +9,7 @@ import pytest
 from haystack import Document, component
 from haystack.dataclasses import ChatMessage
 
-from bot.answer import check_grounding, question_kind, repoint_citations, worth_quoting, wrong_kind
+from bot.answer import check_grounding, question_kind, repoint_citations, worth_quoting, wrong_count, wrong_kind
 from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
 from bot.names import NameWeights, facts, names, words
 from bot.retrieval import LanguageBalancer, NameMatchRanker, by_document
@@ -121,7 +121,7 @@ def test_the_ranker_favours_the_document_named_in_the_question():
 
 def test_the_writer_reads_passages_grouped_under_their_document():
     context = by_document([SEED, BILAN, Document(content="Plus tôt.", meta={**SEED.meta, "split_idx_start": 10})])
-    assert [d.content[:9] for d in context] == ["Plus tôt.", "Jean-Pier", "Son prési"]
+    assert [d.content[:9] for d in context] == ["Jean-Pier", "Plus tôt.", "Son prési"]
     documents = documents_for_prompt(context)
     assert [(d["title"], [n for n, _ in d["passages"]]) for d in documents] == [
         ("LIFESCIENCE CORRIDOR FRANCE", [1, 2]), ("Cancer-Bio-Santé : bilan 2008", [3]),
@@ -129,7 +129,7 @@ def test_the_writer_reads_passages_grouped_under_their_document():
     from jinja2 import Template
 
     prompt = Template(USER_TEMPLATE).render(documents=documents, question="Q?", language_name="French", feedback="")
-    assert prompt.startswith("Passages:\nDocument: LIFESCIENCE CORRIDOR FRANCE\n[1] Plus tôt.\n[2] Jean-Pierre")
+    assert prompt.startswith("Passages:\nDocument: LIFESCIENCE CORRIDOR FRANCE\n[1] Jean-Pierre")
     assert "Document: Cancer-Bio-Santé : bilan 2008\n[3] Son président" in prompt
     assert prompt.endswith("Question: Q?\nWrite the answer in French.")
 
@@ -199,3 +199,20 @@ def test_a_web_address_is_a_fact_of_the_passage_it_cites():
     assert "address www.lyonbiopole.com is not in the passage it cites" in check_grounding(
         "The website is www.lyonbiopole.com [2].", "en", passages, question
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        ("Combien de salariés compte la Pacific Bio Alliance ?", "Elle compte 300 salariés [1].",
+         "La Pacific Bio Alliance compte 140 entreprises [1]."),
+        ("How many B2B meetings took place?", "140 B2B meetings took place [1].", "18 companies took part [1]."),
+        ("How many collaborative research projects were labelled?", "14 projects were labelled [1].",
+         "38 million euros [1]."),
+        ("何社が参加しましたか？", "18社が参加しました [1]。", "18人が参加しました [1]。"),
+        ("Combien de personnes ont participé ?", "Environ 150 participants [1].", "12 entreprises [1]."),
+    ],
+)  # fmt: skip
+def test_a_count_of_something_else_is_not_the_answer(question: str, right: str, wrong: str):
+    assert wrong_count(right, question) == []
+    assert wrong_count(wrong, question) != []
