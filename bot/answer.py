@@ -30,6 +30,10 @@ CITATION = re.compile(r"\[(\d+)\]")
 _CITATION_AS_FACT = re.compile(
     r"(?:\b(?:is|are|was|were|at|est|sont|était|sera)|[:：は])\s*\[\d+\]\s*[.。]?\s*$", re.IGNORECASE
 )
+#: "It is mentioned in passage [3]": the answer points at a passage instead of stating the fact.
+_POINTS_AT_PASSAGE = re.compile(
+    r"\b(?:in|dans|from|du|de la|de) (?:the |le |la |les )?(?:passages?|documents?|extraits?) ?\[\d+\]", re.IGNORECASE
+)
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
 _MONTHS = [
@@ -131,6 +135,11 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+def _with_month_numbers(held: set[str]) -> set[str]:
+    """``held`` plus the number of each month it names: "6月" in an answer comes from "juin"."""
+    return held | {str(m) for m, names in enumerate(_MONTHS, start=1) if any(fold(n) in held for n in names)}
+
+
 def repoint_citations(text: str, question: str, passages: list[Document]) -> str:
     """Point each single-cited sentence at the passage that holds most of its names and numbers.
 
@@ -139,7 +148,7 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
     from; the citation moves only when another passage holds strictly more of them.
     """
     asked = words(question)
-    texts = [words(passage_text(doc)) for doc in passages]
+    texts = [_with_month_numbers(words(passage_text(doc))) for doc in passages]
 
     def fix(sentence: str) -> str:
         cited = CITATION.findall(sentence)
@@ -406,6 +415,8 @@ def check_grounding(text: str, language: str, passages: list[Document], question
         problems.append(f"not written in {LANGUAGE_NAMES.get(language, language)}")
     if _CITATION_AS_FACT.search(text.strip()):
         problems.append("a citation stands instead of the fact: write the fact itself, then cite")
+    if _POINTS_AT_PASSAGE.search(text):
+        problems.append("the answer points at a passage instead of stating what it says")
     problems += borrowed_facts(text, question, passages)
     if question:
         problems += wrong_document(text, question, passages) + wrong_kind(text, question) + wrong_count(text, question)

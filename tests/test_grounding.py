@@ -216,3 +216,18 @@ def test_a_web_address_is_a_fact_of_the_passage_it_cites():
 def test_a_count_of_something_else_is_not_the_answer(question: str, right: str, wrong: str):
     assert wrong_count(right, question) == []
     assert wrong_count(wrong, question) != []
+
+
+def test_pointing_at_a_passage_is_no_answer():
+    problems = check_grounding("Le budget de la mission est mentionné dans le passage [1].", "fr", [BILAN])
+    assert "the answer points at a passage instead of stating what it says" in problems
+    assert not worth_quoting(problems, "Quel est le budget de la mission ?")
+
+
+def test_a_month_written_as_a_number_points_to_the_passage_that_names_it():
+    passages = [Document(content="Premiers accords : Etats-Unis (San Diego et Boston) en Juin 2008."),
+                Document(content="Bio-Japan aura lieu du 15 au 17 Octobre 2008 à Yokohama.")]  # fmt: skip
+    question = "米国との提携はいつ予定されていますか？"
+    moved = repoint_citations("米国との提携は2008年6月に予定されています [2]。", question, passages)
+    assert moved == "米国との提携は2008年6月に予定されています [1]。"
+    assert check_grounding(moved, "ja", passages, question) == []
