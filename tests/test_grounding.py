@@ -189,18 +189,6 @@ def test_a_decimal_comma_split_by_the_models_tokens_is_mended():
     assert out["answered"] and out["text"] == "Le budget est de 3,2 millions [1].", out
 
 
-def test_a_web_address_is_a_fact_of_the_passage_it_cites():
-    passages = [Document(content="Dr Aiko Fujimura dirige le laboratoire."),
-                Document(content="Pôle LyonBioPôle (Rhône Alpes): www.lyonbiopole.org")]  # fmt: skip
-    question = "What is the website of Lyonbiopole?"
-    moved = repoint_citations("The website is www.lyonbiopole.org [1].", question, passages)
-    assert moved == "The website is www.lyonbiopole.org [2]."
-    assert check_grounding(moved, "en", passages, question) == []
-    assert "address www.lyonbiopole.com is not in the passage it cites" in check_grounding(
-        "The website is www.lyonbiopole.com [2].", "en", passages, question
-    )
-
-
 @pytest.mark.parametrize(
     ("question", "right", "wrong"),
     [
@@ -224,10 +212,23 @@ def test_pointing_at_a_passage_is_no_answer():
     assert not worth_quoting(problems, "Quel est le budget de la mission ?")
 
 
-def test_a_month_written_as_a_number_points_to_the_passage_that_names_it():
-    passages = [Document(content="Premiers accords : Etats-Unis (San Diego et Boston) en Juin 2008."),
-                Document(content="Bio-Japan aura lieu du 15 au 17 Octobre 2008 à Yokohama.")]  # fmt: skip
-    question = "米国との提携はいつ予定されていますか？"
-    moved = repoint_citations("米国との提携は2008年6月に予定されています [2]。", question, passages)
-    assert moved == "米国との提携は2008年6月に予定されています [1]。"
-    assert check_grounding(moved, "ja", passages, question) == []
+@pytest.mark.parametrize(
+    ("facts", "question", "answer"),
+    [
+        ("Pôle LyonBioPôle (Rhône Alpes): www.lyonbiopole.org", "What is the website of Lyonbiopole?",
+         "The website is www.lyonbiopole.org [{n}]."),
+        ("Etats-Unis (San Diego et Boston) en Juin 2008.", "米国との提携はいつ予定されていますか？",
+         "米国との提携は2008年6月に予定されています [{n}]。"),  # a month written as a number
+    ],
+)  # fmt: skip
+def test_a_citation_moves_to_the_passage_holding_an_address_or_a_month(facts: str, question: str, answer: str):
+    passages = [Document(content="Bio-Japan aura lieu du 15 au 17 Octobre 2008 à Yokohama."), Document(content=facts)]
+    moved = repoint_citations(answer.format(n=1), question, passages)
+    assert moved == answer.format(n=2)
+    assert check_grounding(moved, "ja" if "年" in answer else "en", passages, question) == []
+
+
+def test_a_web_address_must_be_the_passages_own():
+    passages = [Document(content="Pôle LyonBioPôle (Rhône Alpes): www.lyonbiopole.org")]
+    problems = check_grounding("The website is www.lyonbiopole.com [1].", "en", passages, "What is the website?")
+    assert "address www.lyonbiopole.com is not in the passage it cites" in problems
