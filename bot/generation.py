@@ -248,13 +248,15 @@ class LLMAnswerWriter:
 
 
 def documents_for_prompt(passages: list[Document]) -> list[dict[str, Any]]:
-    """Passages under their document's title and date, numbered in order: the writer sees where each comes from."""
+    """Passages under their document's title, numbered in order: the writer sees where each comes from.
+
+    The date is left out: in the headers it led the small model to invent days ("June 20, 2008").
+    """
     documents: list[dict[str, Any]] = []
     for number, doc in enumerate(passages, start=1):
         name = doc.meta.get("document")
         if not documents or documents[-1]["name"] != name:
-            documents.append({"name": name, "title": doc.meta.get("title") or name, "date": doc.meta.get("date"),
-                              "passages": []})  # fmt: skip
+            documents.append({"name": name, "title": doc.meta.get("title") or name, "passages": []})
         documents[-1]["passages"].append((number, passage_text(doc)))
     return documents
 
