@@ -6,9 +6,11 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bot.answer import Answer
 from bot.bot import CorridorBot
@@ -50,7 +52,70 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--baselines", default="bm25,dense,extractive,shipped", help="systems to compare (default: all four)"
     )
+    _add_llm_server_command(commands)
     return parser
+
+
+def _add_llm_server_command(commands: Any) -> None:
+    llm_server = commands.add_parser(
+        "llm-server",
+        help="serve the language model alone, as an OpenAI-compatible server for the web workers",
+        description="Serve the language model (llama.cpp) as an OpenAI-compatible server until SIGINT or SIGTERM. "
+        "Web workers use it with CORRIDOR_LLM_URL=<the printed URL>, CORRIDOR_LLM_MODEL_NAME and CORRIDOR_LLM_API_KEY.",
+    )
+    llm_server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    llm_server.add_argument("--port", type=int, default=8081, help="port (default 8081)")
+    llm_server.add_argument("--llm", help='"qwen2.5-1.5b" (default), "qwen2.5-0.5b" or a .gguf path')
+    llm_server.add_argument("--slots", type=int, default=4, help="questions answered at once (default 4)")
+    llm_server.add_argument("--threads", type=int, help="CPU threads (default: CORRIDOR_LLM_THREADS or all cores)")
+    llm_server.add_argument(
+        "--model-name", help='model id clients ask for (default: CORRIDOR_LLM_MODEL_NAME, else "local")'
+    )
+    llm_server.add_argument(
+        "--api-key",
+        help="key every request must carry (default: CORRIDOR_LLM_API_KEY; without either, a random one is printed)",
+    )
+    llm_server.add_argument("-v", "--verbose", action="store_true", help="let llama.cpp log what it does")
+
+
+def _llm_server(args: argparse.Namespace) -> int:
+    """``corridor-bot llm-server``: the model the bot would load, served on its own until stopped."""
+    from bot.generation import gguf_path
+    from bot.llm_model import ModelUnavailable
+    from bot.llm_server import LocalLlamaServer, serve_until_stopped
+
+    settings = Settings.from_env(llm=args.llm)
+    try:
+        path = gguf_path(settings)
+    except ModelUnavailable as e:
+        print(f"corridor-bot: {e}", file=sys.stderr)
+        return 2
+    given_key = args.api_key or os.environ.get("CORRIDOR_LLM_API_KEY")
+    server = LocalLlamaServer(
+        path,
+        slots=args.slots,
+        n_threads=args.threads or settings.llm_threads or None,
+        port=args.port,
+        model_name=args.model_name or settings.llm_model_name,
+        api_key=given_key,
+        verbose=args.verbose,
+        host=args.host,
+    )
+
+    def ready(url: str) -> None:
+        print(f"CORRIDOR_LLM_URL={url}")
+        print(f"CORRIDOR_LLM_MODEL_NAME={server.model_name}")
+        if not given_key:
+            print(f"CORRIDOR_LLM_API_KEY={server.api_key}")
+        print(f"Serving {path.name} with {server.slots} slots (Ctrl-C or SIGTERM to stop)", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+
+    try:
+        serve_until_stopped(server, on_ready=ready)
+    except (RuntimeError, FileNotFoundError) as e:
+        print(f"corridor-bot: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _print_progress(text: str, fraction: float) -> None:
@@ -82,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if args.command == "llm-server":
+        return _llm_server(args)
     overrides = {
         k: getattr(args, k, None)
         for k in ("corpus_dir", "index_dir", "embedding_model", "llm", "llm_url", "top_k", "host", "port")
@@ -121,7 +188,7 @@ def _run(args: argparse.Namespace, bot: CorridorBot) -> int:
         for part in bot.stream(args.question, language=args.language):
             if isinstance(part, Answer):
                 _print_answer(part, streamed)
-            else:
+            elif isinstance(part, str):
                 streamed += part
                 print(part, end="", flush=True)
     elif args.command == "serve":

@@ -7,13 +7,16 @@ generator we point Haystack's ``OpenAIChatGenerator`` at ``http://127.0.0.1:PORT
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+import signal
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 
@@ -51,17 +54,24 @@ class LocalLlamaServer:
         self,
         model_path: Path,
         *,
-        n_ctx: int = 4096,
+        slots: int = 4,
+        slot_ctx: int = 2048,
         n_threads: int | None = None,
         port: int | None = None,
         n_predict: int = 512,
         model_name: str | None = None,
         api_key: str | None = None,
         verbose: bool = False,
+        host: str = "127.0.0.1",
+        prefix_dir: Path | None = None,
     ) -> None:
         """
         :param model_path: the GGUF file (see ``bot.llm_model.ensure_gguf``).
-        :param n_ctx: context of the single slot: a RAG prompt (up to ~2k tokens) plus the answer.
+        :param slots: questions answered at once. On a CPU, continuous batching makes several answers
+            cost little more than one while they are being written (each step reads the weights once);
+            reading prompts is compute-bound and gains nothing.
+        :param slot_ctx: context of each slot: the prompt (~700 tokens, ~1,000 with a retry's
+            feedback) plus the answer.
         :param n_threads: threads for prompt and generation; default: physical cores we may use.
         :param port: port on 127.0.0.1; default: one the OS picks (no race with other servers).
         :param n_predict: tokens generated when a request sets no ``max_tokens`` (llama.cpp's default is
@@ -69,16 +79,22 @@ class LocalLlamaServer:
         :param model_name: the id served by ``/v1/models``; default: the file name without ``.gguf``.
         :param api_key: bearer key every request must carry; default: a random one, so other local
             users and browser pages cannot use the server.
+        :param prefix_dir: where ``keep_prefix`` saves the model's reading of a fixed prompt prefix, so
+            that the next start restores it instead of reading it again; None: never saved.
         :param verbose: let llama.cpp log its info lines to stderr (errors only otherwise).
+        :param host: the address to listen on; the default keeps the server to this machine.
         """
         self.model_path = Path(model_path)
-        self.n_ctx = n_ctx
+        self.slots = slots
+        self.slot_ctx = slot_ctx
         self.n_threads = n_threads or default_n_threads()
         self.port = port
         self.n_predict = n_predict
         self.model_name = model_name or self.model_path.stem
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.verbose = verbose
+        self.host = host
+        self.prefix_dir = Path(prefix_dir) if prefix_dir else None
         self._server: Any = None
         self._base_url: str | None = None
         self._lock = threading.Lock()
@@ -101,19 +117,23 @@ class LocalLlamaServer:
             params = xllamacpp.CommonParams()
             params.model.path = str(self.model_path)
             params.model_alias = {self.model_name}
-            params.n_ctx = self.n_ctx
-            params.n_parallel = 1  # one user at a time; a second slot would halve the context
+            params.n_ctx = self.slots * self.slot_ctx  # llama.cpp divides it among the slots
+            params.n_parallel = self.slots
+            params.cont_batching = True
             params.n_predict = self.n_predict
             params.cache_prompt = True  # reuse the KV of the shared prefix (system prompt) across requests
             params.cache_ram_mib = 256  # host copy of older prompts' KV (~28 KB/token here), bounded
             params.cpuparams.n_threads = self.n_threads
             params.cpuparams_batch.n_threads = self.n_threads
-            params.hostnames = ["127.0.0.1"]
+            params.hostnames = [self.host]
             params.port = self.port or 0  # 0: the OS picks a free port; read back below
             params.api_keys = [self.api_key]
             params.ui = False  # the wheel has no web UI assets anyway
             params.offline = True  # never try a model hub
             params.verbosity = 3 if self.verbose else 1
+            if self.prefix_dir is not None:
+                self.prefix_dir.mkdir(parents=True, exist_ok=True)
+                params.slot_save_path = f"{self.prefix_dir}{os.sep}"  # llama.cpp appends the file name as is
 
             # Blocks (holding the GIL) until the model is loaded: 2-4 s for 1.5B on 2 cores.
             try:
@@ -130,6 +150,41 @@ class LocalLlamaServer:
             self._server = server
             self._base_url = f"{root}/v1"
             return self._base_url
+
+    def keep_prefix(self, system_prompt: str) -> None:
+        """Have every slot start with ``system_prompt`` already read, as each question's prompt does.
+
+        Reading it takes ~5 s on two cores, the first question's wait after every start. The model's
+        reading of it (its KV cache, ~13 MB) is saved in ``prefix_dir`` and restored into each slot in
+        milliseconds by the next start. The file name holds what the reading depends on: the model file,
+        the slot size and the prompt.
+        """
+        if self.prefix_dir is None or self._base_url is None:
+            return
+        key = f"{self.model_path.name}|{self.model_path.stat().st_size}|{self.slot_ctx}|{system_prompt}"
+        name = f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
+        root = self._base_url.removesuffix("/v1")
+        if (self.prefix_dir / name).is_file():
+            for slot in range(self.slots):
+                self._post(f"{root}/slots/{slot}?action=restore", {"filename": name})
+            return
+        messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": ""}]
+        self._post(f"{self._base_url}/chat/completions", {"messages": messages, "max_tokens": 1})
+        saved = {}
+        for slot in range(self.slots):  # the one that read it holds the tokens; the others save nothing
+            partial = f"partial-{os.getpid()}-{slot}.bin"
+            saved[partial] = self._post(f"{root}/slots/{slot}?action=save", {"filename": partial}).get("n_saved", 0)
+        best = max(saved, key=saved.__getitem__)
+        if saved[best]:
+            os.replace(self.prefix_dir / best, self.prefix_dir / name)
+        for partial in saved:
+            (self.prefix_dir / partial).unlink(missing_ok=True)
+
+    def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"}
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.load(response)
 
     def stop(self) -> None:
         """Stop serving and free the model; ``start()`` may be called again afterwards."""
@@ -159,3 +214,26 @@ def _wait_healthy(root: str, timeout: float) -> None:
             last_error = e
         time.sleep(0.2)
     raise RuntimeError(f"llama.cpp server at {root} not healthy after {timeout:.0f} s: {last_error}")
+
+
+def serve_until_stopped(server: LocalLlamaServer, on_ready: Callable[[str], None] | None = None) -> None:
+    """Start ``server``, call ``on_ready(base_url)``, then block until SIGINT or SIGTERM and stop it.
+
+    For a process whose only job is the model (``corridor-bot llm-server``); call it from the main thread.
+    """
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        url = server.start()
+        if on_ready is not None and not stopping.is_set():
+            on_ready(url)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

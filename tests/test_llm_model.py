@@ -172,7 +172,7 @@ def test_real_model_answers_through_haystack_openai_generator():
     from bot.llm_server import LocalLlamaServer
 
     model = ensure_gguf(QWEN_1_5B, default_cache_dir())
-    with LocalLlamaServer(model, n_ctx=1024) as server:
+    with LocalLlamaServer(model, slots=1, slot_ctx=1024) as server:
         assert server.base_url is not None
         generator = OpenAIChatGenerator(
             api_base_url=server.base_url,
@@ -186,3 +186,27 @@ def test_real_model_answers_through_haystack_openai_generator():
     assert answer.strip()
     assert "paris" in answer.lower()
     assert server.base_url is None
+
+
+@pytest.mark.llm
+def test_a_restarted_server_restores_the_system_prompt_instead_of_reading_it_again(tmp_path: Path):
+    """The first question after a start should not wait ~5 s for the fixed system prompt to be read."""
+    pytest.importorskip("xllamacpp")
+    from bot.generation import SYSTEM_PROMPT
+    from bot.llm_server import LocalLlamaServer
+
+    model = ensure_gguf(QWEN_1_5B, default_cache_dir())
+
+    def first_question() -> dict:
+        with LocalLlamaServer(model, slots=2, slot_ctx=1024, prefix_dir=tmp_path) as server:
+            server.keep_prefix(SYSTEM_PROMPT)
+            messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "Bonjour ?"}]
+            assert server.base_url is not None
+            return server._post(f"{server.base_url}/chat/completions", {"messages": messages, "max_tokens": 1})
+
+    first_question()
+    saved = list(tmp_path.glob("prefix-*.bin"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 1_000_000  # the KV of ~450 tokens; no partial left
+    reply = first_question()  # a new server: its slots start empty
+    assert reply["timings"]["cache_n"] >= 400  # the system prompt came from the file
+    assert reply["timings"]["prompt_n"] < 30  # only the question was read
