@@ -23,14 +23,19 @@ def _prefixes(model: str) -> tuple[str, str]:
     return ("query: ", "passage: ") if "e5" in model.lower() else ("", "")
 
 
-def document_embedder(settings: Settings, progress_bar: bool = True) -> SentenceTransformersDocumentEmbedder:
-    """Embeds chunks for the index (normalised, so FAISS's L2 order is cosine order)."""
+def document_embedder(
+    settings: Settings, progress_bar: bool = True, batch_size: int = 16
+) -> SentenceTransformersDocumentEmbedder:
+    """Embeds chunks for the index (normalised, so FAISS's L2 order is cosine order).
+
+    A batch is padded to its longest text: a few sentences of mixed length embed faster in batches of 4.
+    """
     model = resolve_embedding_model(settings.embedding_model, settings.cache_dir)
     return SentenceTransformersDocumentEmbedder(
         model=model,
         device=ComponentDevice.from_str("cpu"),
         prefix=_prefixes(settings.embedding_model)[1],
-        batch_size=16,
+        batch_size=batch_size,
         progress_bar=progress_bar,
         normalize_embeddings=True,
         meta_fields_to_embed=list(EMBEDDED_META_FIELDS),

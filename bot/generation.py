@@ -1,8 +1,9 @@
 """Passages → a written answer from a chat model (local llama.cpp or any OpenAI-compatible server).
 
 The prompt names the answer language explicitly, in English, because small models asked to
-"answer in the language of the question" drift into the passages' French. The system message is
-the same for every question, so the server's prompt cache reuses it.
+"answer in the language of the question" drift into the passages' French. Everything fixed comes
+first (the system message is the same for every question, so the server's prompt cache keeps it),
+and what changes per question comes last: the passages, the question, the answer language.
 """
 
 from __future__ import annotations
@@ -78,11 +79,6 @@ EXAMPLE_NAMES = (
     "Bio-Europe", "Munich", "Jean", "Martin", "Marie", "Dubois", "Genoptis", "Lille", "Kenji", "Sato", "Nippon",
 )  # fmt: skip
 
-#: The system message ends with the answer language, and the question repeats it: the small model
-#: drifts into the passages' language otherwise. The long rules-and-examples prefix stays the same
-#: for every question, so the server's prompt cache reuses it.
-LANGUAGE_LINE = "\nAlways write the answer in {{ language_name }}."
-
 USER_TEMPLATE = """Passages:
 {% for document in documents %}Document: {{ document.title }}
 {% for number, text in document.passages %}[{{ number }}] {{ text | replace("\\n", " ") }}
@@ -97,7 +93,6 @@ Conversation:
 {conversation}
 Last question: {question}
 Rewritten question:"""
-
 
 
 MODELS = {"qwen2.5-1.5b": QWEN_1_5B, "qwen2.5-0.5b": QWEN_0_5B}
@@ -122,8 +117,17 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
     else:
         path = gguf_path(settings)
         with _servers_lock:
-            server = _servers.setdefault(path, LocalLlamaServer(path, n_threads=settings.llm_threads or None))
+            server = _servers.setdefault(
+                path,
+                LocalLlamaServer(
+                    path,
+                    slots=settings.llm_slots,
+                    n_threads=settings.llm_threads or None,
+                    prefix_dir=settings.cache_dir / "llm-prefixes",
+                ),
+            )
         url, model, key = server.start(), server.model_name, server.api_key
+        threading.Thread(target=_keep_prefix, args=(server,), daemon=True).start()
     return OpenAIChatGenerator(
         api_key=Secret.from_token(key),
         model=model,
@@ -132,6 +136,14 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
         timeout=600,
         max_retries=0,
     )
+
+
+def _keep_prefix(server: LocalLlamaServer) -> None:
+    """In the background: the first question should not wait for the fixed system prompt to be read."""
+    try:
+        server.keep_prefix(SYSTEM_PROMPT)
+    except Exception:  # only a slower first answer
+        logger.warning("Could not prepare the system prompt in the model's cache", exc_info=True)
 
 
 class _AnswerStream:
@@ -178,7 +190,7 @@ class LLMAnswerWriter:
             "prompt",
             ChatPromptBuilder(
                 template=[
-                    ChatMessage.from_system(SYSTEM_PROMPT + LANGUAGE_LINE),
+                    ChatMessage.from_system(SYSTEM_PROMPT),
                     ChatMessage.from_user(USER_TEMPLATE),
                 ],
                 required_variables=["documents", "question", "language_name"],
@@ -186,14 +198,11 @@ class LLMAnswerWriter:
         )
         self.pipeline.add_component("llm", generator)
         self.pipeline.connect("prompt.prompt", "llm.messages")
-        self._lock = threading.Lock()  # one local model slot: questions take turns
 
     def warm_up(self) -> None:
         """Nothing to load here: the model lives in the server."""
 
-    def _generate(
-        self, passages: list[Document], question: str, language: str, feedback: str, on_text: Any
-    ) -> str:
+    def _generate(self, passages: list[Document], question: str, language: str, feedback: str, on_text: Any) -> str:
         stream = _AnswerStream(on_text)
         prompt = {
             "documents": documents_for_prompt(passages),
@@ -201,8 +210,7 @@ class LLMAnswerWriter:
             "language_name": LANGUAGE_NAMES.get(language, "English"),
             "feedback": feedback,
         }
-        with self._lock:
-            result = self.pipeline.run({"prompt": prompt, "llm": {"streaming_callback": stream if on_text else None}})
+        result = self.pipeline.run({"prompt": prompt, "llm": {"streaming_callback": stream if on_text else None}})
         text = _ANSWER_LABEL.sub("", (result["llm"]["replies"][0].text or "").strip())
         return _SPLIT_DECIMAL.sub(r"\1,\2 ", text)
 
@@ -241,8 +249,7 @@ class LLMAnswerWriter:
         """Turn a follow-up question into one that stands alone, using the last turns."""
         conversation = "\n".join(f"User: {q}\nAssistant: {CITATION.sub('', a)[:300]}" for q, a in history[-3:])
         prompt = REWRITE_PROMPT.format(conversation=conversation, question=question)
-        with self._lock:
-            reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs={"max_tokens": 80})
+        reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs={"max_tokens": 80})
         rewritten = (reply["replies"][0].text or "").strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
