@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 import bot as _bot_package  # noqa: F401  (sets the offline flags before gradio is imported)
-from bot import Answer, CorridorBot
+from bot import Answer, CorridorBot, Pending
 from bot.documents import SUPPORTED_EXTENSIONS
 from bot.feedback import FeedbackLog, feedback_file
 from bot.language import LANGUAGES, detect_language
@@ -29,6 +29,7 @@ from bot.web.render import (
     feedback_fields,
     history_turns,
     one_line,
+    pending_messages,
     voted_summary,
 )
 from bot.web.routes import document_route
@@ -47,6 +48,10 @@ EXAMPLES = [
 ]
 #: How many answers per browser session are remembered for feedback.
 _REMEMBERED_ANSWERS = 50
+#: Questions handled at once by the chat. Far more than the model's slots: each question gets its
+#: sources at once, then waits in the bot's queue, which tells the asker their place in their language
+#: (Gradio's own queue would hold them before the sources, with an untranslated counter).
+_CHAT_CONCURRENCY = 64
 
 #: System fonts only: the server may be offline, and Gradio's default theme fetches web fonts.
 THEME = gr.themes.Default(
@@ -158,16 +163,23 @@ def _chat(corridor_bot: CorridorBot, inputs: list[Any], outputs: list[Any]) -> _
         forced = answer_language if answer_language in LANGUAGES else None
         question = one_line(message or "")  # the bot refuses empty and over-long questions in their language
         language = forced or (None if question else ui_language)
-        written = ""
+        written, pending = "", None
         try:
             for part in corridor_bot.stream(question, history_turns(history), language):
                 if isinstance(part, Answer):
                     messages = answer_messages(part, ui_language)
                     answers[messages[0]["content"]] = answer_summary(part)
                     yield messages, part.to_dict(), dict(list(answers.items())[-_REMEMBERED_ANSWERS:])
+                    continue
+                if isinstance(part, Pending):
+                    pending = part
                 else:
                     written += part
-                    yield answer_markdown(written), None, answers
+                yield (
+                    pending_messages(pending, written, ui_language) if pending else answer_markdown(written),
+                    None,
+                    answers,
+                )
         except Exception as e:
             logger.exception("Answering %r failed", question)
             language = language or (detect_language(question) if question else "en")
@@ -193,6 +205,7 @@ def _chat(corridor_bot: CorridorBot, inputs: list[Any], outputs: list[Any]) -> _
         additional_outputs=outputs,
         examples=[[question, None, None, None] for question in EXAMPLES],
         api_name="chat",
+        concurrency_limit=_CHAT_CONCURRENCY,
         api_description="Ask a question (French, English or Japanese); returns the messages shown "
         "(answer, then sources panel) and the whole answer with its sources.",
         fill_height=True,

@@ -28,19 +28,22 @@ from typing import Any
 
 from common import median, percentile, print_header, questions, seed_settings, table, write_json
 
-from bot import Answer, CorridorBot, Settings
+from bot import Answer, CorridorBot, Pending, Settings
 
 
 def timed_stream(bot: CorridorBot, question: str) -> dict[str, Any]:
     """Stream one answer; return when each piece came and what the final answer was."""
     started = time.perf_counter()
-    first = last = None
+    first = last = sources = None
     pieces = 0
     answer: Answer | None = None
     for part in bot.stream(question):
         now = time.perf_counter() - started
         if isinstance(part, Answer):
             answer = part
+            continue
+        if isinstance(part, Pending):
+            sources = now if sources is None else sources
             continue
         pieces += 1
         first = now if first is None else first
@@ -49,6 +52,7 @@ def timed_stream(bot: CorridorBot, question: str) -> dict[str, Any]:
     assert answer is not None
     return {
         "total_s": total,
+        "sources_s": sources if sources is not None else total,
         "first_piece_s": first if first is not None else total,
         "streamed": first is not None,
         "pieces": pieces,
@@ -103,18 +107,20 @@ def main() -> int:
     if not results:
         return 1
 
-    head = ["writer", "lang", "answers", "first p50 s", "first p95 s", "total p50 s", "total p95 s",
-            "first/total", "pieces/s", "streamed", "answered", "retried"]  # fmt: skip
+    head = ["writer", "lang", "answers", "sources p50 s", "first p50 s", "first p95 s", "new q first p50 s",
+            "total p50 s", "total p95 s", "first/total", "pieces/s", "streamed", "answered", "retried"]  # fmt: skip
     lines = [head]
     summary: dict[str, dict[str, Any]] = {}
     for writer, rows in results.items():
         for language in [*dict.fromkeys(r["language"] for r in rows), "all"]:
             sel = [r for r in rows if language in ("all", r["language"])]
             firsts, totals = [r["first_piece_s"] for r in sel], [r["total_s"] for r in sel]
+            new = [r["first_piece_s"] for r in sel if r["repeat"] == 0]
             rates = [r["pieces_per_s"] for r in sel if r["pieces_per_s"]]
             s = summary.setdefault(writer, {})[language] = {
-                "answers": len(sel),
+                "answers": len(sel), "sources_p50_s": median([r["sources_s"] for r in sel]),
                 "first_piece_p50_s": median(firsts), "first_piece_p95_s": percentile(firsts, 95),
+                "new_question_first_piece_p50_s": median(new),
                 "total_p50_s": median(totals), "total_p95_s": percentile(totals, 95),
                 "pieces_per_s_p50": median(rates) if rates else None,
                 "streamed": sum(r["streamed"] for r in sel), "answered": sum(r["answered"] for r in sel),
@@ -122,7 +128,8 @@ def main() -> int:
             }  # fmt: skip
             lines.append([
                 writer if language == next(iter(summary[writer])) else "", language, str(len(sel)),
-                f"{s['first_piece_p50_s']:.2f}", f"{s['first_piece_p95_s']:.2f}", f"{s['total_p50_s']:.2f}",
+                f"{s['sources_p50_s']:.2f}", f"{s['first_piece_p50_s']:.2f}", f"{s['first_piece_p95_s']:.2f}",
+                f"{s['new_question_first_piece_p50_s']:.2f}", f"{s['total_p50_s']:.2f}",
                 f"{s['total_p95_s']:.2f}", f"{s['first_piece_p50_s'] / s['total_p50_s']:.2f}",
                 "-" if s["pieces_per_s_p50"] is None else f"{s['pieces_per_s_p50']:.1f}",
                 f"{s['streamed']}/{len(sel)}", f"{s['answered']}/{len(sel)}", str(s["retried"]),
@@ -132,8 +139,9 @@ def main() -> int:
     if {"llm", "extractive"} <= set(summary):
         ratio = summary["llm"]["all"]["total_p50_s"] / summary["extractive"]["all"]["total_p50_s"]
         print(f"\nllm / extractive total p50: ×{ratio:.1f}")
-    print("first = time to the first streamed piece (the whole answer when nothing was streamed: the extractive "
-          "writer, refusals); pieces/s ≈ tokens/s of generation after the first piece.")  # fmt: skip
+    print("sources = time until the sources are shown; first = time to the first streamed piece of the answer (the "
+          "whole answer when nothing was streamed: the extractive writer, refusals); new q = the first time each "
+          "question is asked (its sentences not yet embedded); pieces/s ≈ tokens/s of generation.")  # fmt: skip
     write_json(args.json, {"benchmark": "answer_latency", "llm": llm, "summary": summary, "answers": results})
     return 0
 

@@ -11,9 +11,9 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bot.answer import Answer, Source
+from bot.answer import Answer, Pending, Source
 from bot.bot import CorridorBot
 from bot.config import Settings
 from bot.index import ReindexReport
 
-__all__ = ["Answer", "CorridorBot", "ReindexReport", "Settings", "Source"]
+__all__ = ["Answer", "CorridorBot", "Pending", "ReindexReport", "Settings", "Source"]

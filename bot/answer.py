@@ -71,6 +71,17 @@ class Source:
 
 
 @dataclass
+class Pending:
+    """An answer on its way, in ``language``: the passages it is written from, and whether it still
+    ``waiting`` for the model behind ``ahead`` other questions."""
+
+    sources: list[Source]
+    language: str
+    waiting: bool = False
+    ahead: int = 0
+
+
+@dataclass
 class Answer:
     """What the bot says: ``text`` in ``language``, whether the documents ``answered`` it, and its sources."""
 

@@ -12,14 +12,16 @@ from typing import Any
 
 from haystack import Document, Pipeline
 
-from bot.answer import Answer, ExtractiveAnswerWriter, Source, cited_numbers
+from bot.answer import Answer, ExtractiveAnswerWriter, Pending, Source, cited_numbers
 from bot.config import Settings
+from bot.context import SentenceSelector
 from bot.embedders import document_embedder, text_embedder
 from bot.generation import LLMAnswerWriter, chat_generator
 from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
 from bot.language import LANGUAGES, detect_language, foreign_language, message
 from bot.language import warm_up as warm_up_language_detection
 from bot.retrieval import by_document, query_pipeline, retrieve
+from bot.slots import Cancelled, SlotQueue
 from bot.support import supporting_spans
 
 logger = logging.getLogger(__name__)
@@ -30,12 +32,14 @@ MAX_QUESTION_CHARS = 2000
 
 @dataclass
 class Draft:
-    """A question on its way to an answer: as asked, as searched, the answer language, the passages read."""
+    """A question on its way to an answer: as asked, as searched, the answer language, the passages found,
+    and the sentences of them that the writer reads (``excerpts[i]`` is part of ``passages[i]``)."""
 
     question: str
     search_query: str
     language: str
-    context: list[Document]
+    passages: list[Document]
+    excerpts: list[Document]
 
 
 def clean_question(text: str | None) -> str:
@@ -53,7 +57,7 @@ class CorridorBot:
     ans = bot.ask("Quand l'accord a-t-il été signé ?")
     ans.text, ans.language, ans.answered, ans.sources
     for part in bot.stream("その会議はどこで？", history=[("…", "…")]):
-        ...                                   # str pieces as written, then the final Answer
+        ...                                   # Pending (the sources, the queue), str pieces, the final Answer
     bot.reindex()                             # after documents were added, changed or removed
     ```
     """
@@ -72,18 +76,20 @@ class CorridorBot:
         self._query: Pipeline | None = None
         self._refresh_lock = threading.Lock()
         self._extractive: ExtractiveAnswerWriter | None = None
+        self._selector: SentenceSelector | None = None
         self._llm: LLMAnswerWriter | None = None
         self.llm_error: str | None = None
+        self.slots = SlotQueue(self.settings.llm_slots)
 
     # Loading -----------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
         """Load the models and the index (building it on first use). Called by the first question."""
         if self._extractive is None:
-            self._extractive = ExtractiveAnswerWriter(
-                text_embedder(self.settings), document_embedder(self.settings, False)
-            )
+            question, sentences = text_embedder(self.settings), document_embedder(self.settings, False, batch_size=4)
+            self._extractive = ExtractiveAnswerWriter(question, sentences)
             self._extractive.warm_up()
+            self._selector = SentenceSelector(question, sentences, self.settings.context_tokens)
             warm_up_language_detection()
         self._refresh()
         if self._llm is None and self.llm_error is None:
@@ -145,10 +151,15 @@ class CorridorBot:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: History = (), language: str | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text piece by piece as it is written, then the final, checked ``Answer``.
+    def stream(
+        self, question: str, history: History = (), language: str | None = None
+    ) -> Iterator[str | Pending | Answer]:
+        """Yield the sources as soon as they are found (``Pending``, again whenever the question's place in
+        the model's queue changes), the answer text piece by piece as it is written, then the final,
+        checked ``Answer``.
 
         The final text may differ from the streamed pieces when a check rejected the first draft.
+        Closing the iterator early (the asker left) gives up the question's place in the queue.
         """
         question = clean_question(question)
         foreign = None if language in LANGUAGES else foreign_language(question[:MAX_QUESTION_CHARS])
@@ -167,32 +178,24 @@ class CorridorBot:
                 part.text = prefix + part.text
             yield part
 
-    def _stream_answer(self, question: str, history: History, language: str) -> Iterator[str | Answer]:
+    def _stream_answer(self, question: str, history: History, language: str) -> Iterator[str | Pending | Answer]:
         self.warm_up()
         search_query = self._standalone(question, history)
         passages = self._search(search_query)
-        draft = Draft(question, search_query, language, by_document(passages[: self.settings.context_k]))
+        context = by_document(passages[: self.settings.context_k])
+        if self._llm is None:
+            draft = Draft(question, search_query, language, context, context)
+        else:
+            assert self._selector is not None
+            selected = self._selector.run(question=search_query, passages=context)
+            draft = Draft(question, search_query, language, selected["passages"], selected["excerpts"])
+        sources = [Source.from_document(n, doc) for n, doc in enumerate(draft.passages, start=1)]
+        yield Pending(sources, language)
         if self._llm is None:
             yield self._extract(draft, [], notice=message("no_llm", language))
             return
-        queue: Queue[str | None] = Queue()
         result: dict[str, Any] = {}
-
-        def write() -> None:
-            try:
-                assert self._llm is not None
-                result.update(
-                    self._llm.run(question=search_query, language=language, passages=draft.context, on_text=queue.put)
-                )
-            except Exception as e:  # the server died or timed out: fall back, never crash the chat
-                logger.exception("Language model failed")
-                result["error"] = str(e)
-            finally:
-                queue.put(None)
-
-        threading.Thread(target=write, daemon=True).start()
-        while (piece := queue.get()) is not None:
-            yield piece
+        yield from self._write(draft, sources, result)
         if "error" in result or result.get("answered") is None:
             notes = [
                 *result.get("notes", []),
@@ -202,18 +205,57 @@ class CorridorBot:
             return
         yield self._answer(draft, result["text"], result["answered"], "llm", result["notes"])
 
+    def _write(self, draft: Draft, sources: list[Source], result: dict[str, Any]) -> Iterator[str | Pending]:
+        """Write the answer into ``result`` once a model slot is free; meanwhile yield the question's place
+        in the queue, then the text as the model writes it."""
+        queue: Queue[str | Pending | None] = Queue()
+        left = threading.Event()
+        waited = False
+
+        def on_wait(ahead: int) -> None:
+            nonlocal waited
+            waited = True
+            queue.put(Pending(sources, draft.language, True, ahead))
+
+        def on_text(piece: str) -> None:
+            if left.is_set():
+                raise Cancelled  # ends the model's stream: llama.cpp frees the slot
+            queue.put(piece)
+
+        def write() -> None:
+            try:
+                assert self._llm is not None
+                with self.slots.turn(on_wait, left):
+                    if waited:
+                        queue.put(Pending(sources, draft.language))  # out of the queue: the answer is being written
+                    question, language = draft.search_query, draft.language
+                    result.update(self._llm.run(question, language, draft.excerpts, on_text=on_text))
+            except Exception as e:  # the server died or timed out: fall back, never crash the chat
+                if not left.is_set():
+                    logger.exception("Language model failed")
+                result["error"] = str(e)
+            finally:
+                queue.put(None)
+
+        threading.Thread(target=write, daemon=True).start()
+        try:
+            while (piece := queue.get()) is not None:
+                yield piece
+        finally:
+            left.set()
+
     def _extract(self, draft: Draft, notes: list[str], notice: str = "", only: list[int] | None = None) -> Answer:
         """Quote the passages (of numbers ``only``, when given) instead of a language model's answer."""
         assert self._extractive is not None
         out = self._extractive.run(
-            question=draft.search_query, language=draft.language, passages=draft.context, only=only
+            question=draft.search_query, language=draft.language, passages=draft.passages, only=only
         )
         text = f"{out['text']}\n{notice}" if notice else out["text"]
         return self._answer(draft, text, out["answered"], "extractive", notes)
 
     def _answer(self, draft: Draft, text: str, answered: bool, mode: str, notes: list[str]) -> Answer:
-        cited = set(cited_numbers(text, len(draft.context))) if answered else set()
-        sources = [Source.from_document(n, doc, cited=n in cited) for n, doc in enumerate(draft.context, start=1)]
+        cited = set(cited_numbers(text, len(draft.passages))) if answered else set()
+        sources = [Source.from_document(n, doc, cited=n in cited) for n, doc in enumerate(draft.passages, start=1)]
         for source in sources:
             source.support = supporting_spans(source.text, text, source.number) if source.cited else []
         return Answer(
@@ -227,7 +269,8 @@ class CorridorBot:
             return question
         if self._llm is not None:
             try:
-                return self._llm.rewrite(question, list(history))
+                with self.slots.turn():
+                    return self._llm.rewrite(question, list(history))
             except Exception:
                 logger.exception("Could not rewrite the follow-up question")
         return f"{history[-1][0]} {question}"

@@ -13,7 +13,7 @@ import pytest
 from conftest import QA_DEV, REPO_ROOT
 from haystack import Document
 
-from bot import Answer, CorridorBot
+from bot import Answer, CorridorBot, Pending
 from bot.answer import (
     check_grounding,
     cited_numbers,
@@ -81,6 +81,9 @@ def test_stream_yields_final_answer_and_empty_question_is_refused_politely(seed_
     assert not parts[0].answered and parts[0].text == "Please ask a question."
     parts = list(seed_bot.stream("Qui dirige le pôle Cancer-Bio-Santé ?"))
     assert isinstance(parts[-1], Answer) and parts[-1].language == "fr"
+    # The sources come first, before any text: the passages the answer is then written from.
+    assert isinstance(parts[0], Pending) and not parts[0].waiting and parts[0].language == "fr"
+    assert [s.text for s in parts[0].sources] == [s.text for s in parts[-1].sources]
 
 
 def test_grounding_check_catches_invented_names_numbers_and_bad_citations():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from app import build_demo, serve
-from bot import Answer, CorridorBot
+from bot import Answer, CorridorBot, Pending
 from bot.feedback import FeedbackLog, feedback_file
 
 pytestmark = pytest.mark.e2e
@@ -35,12 +36,17 @@ TIMEOUT_MS = 120_000  # an extractive answer takes seconds, but CI machines are 
 
 
 class RecordingBot:
-    """The seed bot, noting what the page asked it (to check that follow-ups carry the conversation)."""
+    """The seed bot, noting what the page asked it (to check that follow-ups carry the conversation).
+
+    While ``writing`` is clear, everything after the sources is held back, as while a slow model writes.
+    """
 
     def __init__(self, bot: CorridorBot) -> None:
         self._bot = bot
         self.calls: list[tuple[str, list[tuple[str, str]], str | None]] = []
         self.answers: list[Answer] = []
+        self.writing = threading.Event()
+        self.writing.set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._bot, name)
@@ -48,6 +54,8 @@ class RecordingBot:
     def stream(self, question: str, history: Any = (), language: str | None = None) -> Iterator[str | Answer]:
         self.calls.append((question, list(history), language))
         for part in self._bot.stream(question, history, language):
+            if not isinstance(part, Pending):
+                assert self.writing.wait(TIMEOUT_MS / 1000)
             if isinstance(part, Answer):
                 self.answers.append(part)
             yield part
@@ -102,11 +110,21 @@ def test_japanese_user_asks_gets_a_japanese_answer_from_the_french_document_then
     )
     assert page.locator("#ui-language input[value='ja']").is_checked()
 
+    # The sources show while the answer is still being written, then the answer comes.
+    recording.writing.clear()
     question_box.fill(QUESTION)
     question_box.press("Enter")
     panels = page.locator("#corridor-chat .message.thought")
     panels.first.wait_for()
-    answer = page.locator("#corridor-chat [data-testid='bot']").first.inner_text()
+    assert "出典" in panels.first.inner_text()
+    answer = page.locator("#corridor-chat [data-testid='bot']").first
+    assert answer.inner_text().startswith("回答を作成しています")
+    recording.writing.set()
+    page.wait_for_function(
+        "() => document.querySelector(\"#corridor-chat [data-testid='bot']\")?.innerText.startsWith('資料')"
+    )
+    assert "Nadamoto" in panels.first.locator("mark").first.inner_text()
+    answer = answer.inner_text()
     assert answer.startswith("資料")  # the bot's own words are Japanese…
     assert "Kansai Bio Promotion Council" in answer  # …the quote stays in the French of the document
     panel = panels.first
@@ -136,6 +154,9 @@ def test_japanese_user_asks_gets_a_japanese_answer_from_the_french_document_then
     question_box.fill(FOLLOW_UP)
     question_box.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('#corridor-chat .message.thought').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll(\"#corridor-chat [data-testid='bot']\")[2]?.innerText.startsWith('資料')"
+    )
     assert recording.calls[-1] == (FOLLOW_UP, [(QUESTION, recording.answers[0].text)], None)
     follow_up = page.locator("#corridor-chat [data-testid='bot']").nth(2).inner_text()
     assert follow_up.startswith("資料")

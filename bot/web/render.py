@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot import Answer, ReindexReport, Source
+from bot import Answer, Pending, ReindexReport, Source
 from bot.web.routes import document_link
 from bot.web.text import text
 
@@ -132,6 +132,23 @@ def answer_messages(answer: Answer, language: str | None = None) -> list[dict[st
         title = text("sources", language or answer.language)
         panel = sources_markdown(answer, language)
         messages.append({"role": "assistant", "content": panel, "metadata": {"title": title}})
+    return messages
+
+
+def pending_messages(pending: Pending, written: str = "", language: str | None = None) -> list[dict[str, Any]]:
+    """The answer so far (or where the question stands in the queue), then the sources it is written from."""
+    language = language or pending.language
+    if written:
+        status = answer_markdown(written)
+    elif pending.waiting:
+        key = "queue_ahead" if pending.ahead else "queue_next"
+        status = f"*{as_text(text(key, language, count=str(pending.ahead)))}*"
+    else:
+        status = f"*{as_text(text('writing', language))}*"
+    messages: list[dict[str, Any]] = [{"role": "assistant", "content": status}]
+    if pending.sources:
+        panel = sources_markdown(Answer("", pending.language, True, pending.sources), language)
+        messages.append({"role": "assistant", "content": panel, "metadata": {"title": text("sources", language)}})
     return messages
 
 

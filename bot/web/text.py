@@ -50,6 +50,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "sources": {"fr": "Sources", "en": "Sources", "ja": "出典"},
     "open_document": {"fr": "Ouvrir le document", "en": "Open the document", "ja": "文書全体を開く"},
     "also_consulted": {"fr": "Autres passages consultés", "en": "Also consulted", "ja": "その他の参照箇所"},
+    # While the answer is on its way (its sources are already shown)
+    "writing": {"fr": "Rédaction de la réponse…", "en": "Writing the answer…", "ja": "回答を作成しています…"},
+    "queue_next": {
+        "fr": "Votre question est la prochaine.",
+        "en": "Your question is next.",
+        "ja": "次にあなたの質問に回答します。",
+    },
+    "queue_ahead": {
+        "fr": "{count} question(s) avant la vôtre.",
+        "en": "{count} question(s) before yours.",
+        "ja": "あなたの前に {count} 件の質問があります。",
+    },
     # Input checks and failures
     "error": {
         "fr": "Désolé, la réponse n'a pas pu être préparée ({error}). Réessayez dans un instant.",
