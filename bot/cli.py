@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def _add_llm_server_command(commands: Any) -> None:
     llm_server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     llm_server.add_argument("--port", type=int, default=8081, help="port (default 8081)")
     llm_server.add_argument("--llm", help='"qwen2.5-1.5b" (default), "qwen2.5-0.5b" or a .gguf path')
-    llm_server.add_argument("--slots", type=int, default=4, help="questions answered at once (default 4)")
+    llm_server.add_argument("--slots", type=int, help="questions answered at once (default: CORRIDOR_LLM_SLOTS, 2)")
     llm_server.add_argument("--threads", type=int, help="CPU threads (default: CORRIDOR_LLM_THREADS or all cores)")
     llm_server.add_argument(
         "--model-name", help='model id clients ask for (default: CORRIDOR_LLM_MODEL_NAME, else "local")'
@@ -80,7 +81,7 @@ def _add_llm_server_command(commands: Any) -> None:
 
 def _llm_server(args: argparse.Namespace) -> int:
     """``corridor-bot llm-server``: the model the bot would load, served on its own until stopped."""
-    from bot.generation import gguf_path
+    from bot.generation import gguf_path, prefix_dir, prepare_system_prompt
     from bot.llm_model import ModelUnavailable
     from bot.llm_server import LocalLlamaServer, serve_until_stopped
 
@@ -93,16 +94,18 @@ def _llm_server(args: argparse.Namespace) -> int:
     given_key = args.api_key or os.environ.get("CORRIDOR_LLM_API_KEY")
     server = LocalLlamaServer(
         path,
-        slots=args.slots,
+        slots=args.slots or settings.llm_slots,
         n_threads=args.threads or settings.llm_threads or None,
         port=args.port,
         model_name=args.model_name or settings.llm_model_name,
         api_key=given_key,
         verbose=args.verbose,
         host=args.host,
+        prefix_dir=prefix_dir(settings),
     )
 
     def ready(url: str) -> None:
+        threading.Thread(target=prepare_system_prompt, args=(server,), daemon=True).start()
         print(f"CORRIDOR_LLM_URL={url}")
         print(f"CORRIDOR_LLM_MODEL_NAME={server.model_name}")
         if not given_key:

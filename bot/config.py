@@ -34,14 +34,15 @@ class Settings:
     llm_model_name: str = "local"
     llm_threads: int = 0
     #: Questions the model answers at once (llama.cpp's slots); more wait in line, told their place.
-    llm_slots: int = 4
+    llm_slots: int = 2
     llm_max_tokens: int = 320
     #: Passages retrieved per question, and how many of them reach the answer writer.
     top_k: int = 5
     context_k: int = 4
-    #: Of those, the sentences that the writer reads: each passage's closest to the question, then the
-    #: closest of the rest, in about this many tokens (each one ~11 ms of waiting on two cores); 0: all.
-    context_tokens: int = 300
+    #: When above 0, the writer reads only each passage's sentence closest to the question, then the
+    #: closest others, in about this many tokens: each token is ~11 ms before the first word on two
+    #: cores, but 300 lost answers on the held-out third set (see ``bot/context.py``), so 0: all of them.
+    context_tokens: int = 0
     #: Nearest chunks fetched before the names in the question rerank them (see ``NameMatchRanker``).
     candidates: int = 20
     #: Chunk size in characters (Japanese packs more meaning per character, hence a smaller budget).

@@ -6,9 +6,12 @@ whole chunks are ~450 tokens, five seconds before the first word. The sentences 
 question carry the answer; the rest of each chunk mostly carries neighbouring facts that a small
 model borrows by mistake. The full passages still go to the sources panel.
 
-Measured on the seed's qa-dev: a 150-token budget without a sentence per passage, or sentences cut
-at 200 characters, lost answers (a long list of names cut in two swapped their titles); whole
-sentences, one per passage first, 300 tokens, answered more and wrongly less than whole chunks.
+Off by default (``Settings.context_tokens = 0``). Measured with ``corridor-bot eval``: a 150-token
+budget without a sentence per passage, or sentences cut at 200 characters, lost answers on the seed's
+qa-dev (a long list of names cut in two swapped their titles). Whole sentences, one per passage
+first, 300 tokens, brought the first word from ~5 s to ~3.3 s and held on qa-dev and qa-multi, but
+on the held-out third set wrong answers went from 4 to 8: the model, shown fewer sentences, took the
+person or number of a neighbouring sentence. Quality first; the budget stays for those who want speed.
 """
 
 from __future__ import annotations

@@ -70,9 +70,9 @@ Answer: Bio-Europe will take place in Munich, from 3 to 5 November 2008 [1].
 Example (other documents):
 Document: Mission japonaise à Lyon
 [1] Étaient présents Marie Dubois, directrice de Genoptis, et Kenji Sato (président de Nippon Biotech).
-Question: ニッポン・バイオテックの社長は誰ですか？
+Question: ジェノプティスの責任者は誰ですか？
 Write the answer in Japanese.
-Answer: Nippon Biotech の社長は Kenji Sato です [1]。"""
+Answer: Genoptis の責任者は Marie Dubois です [1]。"""
 
 #: Names that only the worked examples hold: a small model sometimes copies one into a real answer.
 EXAMPLE_NAMES = (
@@ -123,11 +123,11 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
                     path,
                     slots=settings.llm_slots,
                     n_threads=settings.llm_threads or None,
-                    prefix_dir=settings.cache_dir / "llm-prefixes",
+                    prefix_dir=prefix_dir(settings),
                 ),
             )
         url, model, key = server.start(), server.model_name, server.api_key
-        threading.Thread(target=_keep_prefix, args=(server,), daemon=True).start()
+        threading.Thread(target=prepare_system_prompt, args=(server,), daemon=True).start()
     return OpenAIChatGenerator(
         api_key=Secret.from_token(key),
         model=model,
@@ -138,8 +138,13 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
     )
 
 
-def _keep_prefix(server: LocalLlamaServer) -> None:
-    """In the background: the first question should not wait for the fixed system prompt to be read."""
+def prefix_dir(settings: Settings) -> Path:
+    """Where a local model server keeps its saved reading of the system prompt."""
+    return settings.cache_dir / "llm-prefixes"
+
+
+def prepare_system_prompt(server: LocalLlamaServer) -> None:
+    """Run in the background: the first question should not wait for the fixed system prompt to be read."""
     try:
         server.keep_prefix(SYSTEM_PROMPT)
     except Exception:  # only a slower first answer
@@ -174,7 +179,7 @@ class LLMAnswerWriter:
     The checks are ``answer.check_grounding``'s (citations, language, facts in the cited passage, the
     document asked about, the kind of answer). A failed draft gets one retry with its problems named;
     if that fails too, the writer refuses, or returns ``answered=None`` when only the wording failed
-    so that the caller quotes the cited passage.
+    so that the caller quotes the sentences that hold the draft's facts.
 
     Usage example:
     ```python
@@ -214,7 +219,7 @@ class LLMAnswerWriter:
         text = _ANSWER_LABEL.sub("", (result["llm"]["replies"][0].text or "").strip())
         return _SPLIT_DECIMAL.sub(r"\1,\2 ", text)
 
-    @component.output_types(text=str, answered=bool, notes=list[str], cited=list[int])
+    @component.output_types(text=str, answered=bool, notes=list[str])
     def run(
         self,
         question: str,
@@ -225,7 +230,8 @@ class LLMAnswerWriter:
         """Answer ``question`` from ``passages`` in ``language``.
 
         ``answered`` is None when the model's facts held but its wording kept failing (the caller then
-        quotes the ``cited`` passages), and False when the passages do not hold the answer or the model
+        quotes the sentences of the cited passages that hold them, see ``support.supporting_sentences``),
+        and False when the passages do not hold the answer or the model
         kept stating facts that the passages it cites do not hold.
         """
         notes: list[str] = []
@@ -242,7 +248,7 @@ class LLMAnswerWriter:
             logger.info("Answer rejected (%s): %r", problems, text)
             feedback = f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
         if worth_quoting(problems, question):
-            return {"text": text, "answered": None, "notes": notes, "cited": cited_numbers(text, len(passages))}
+            return {"text": text, "answered": None, "notes": notes}
         return {"text": message("not_found", language), "answered": False, "notes": notes}
 
     def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:

@@ -54,7 +54,7 @@ class LocalLlamaServer:
         self,
         model_path: Path,
         *,
-        slots: int = 4,
+        slots: int = 2,
         slot_ctx: int = 2048,
         n_threads: int | None = None,
         port: int | None = None,
@@ -69,7 +69,10 @@ class LocalLlamaServer:
         :param model_path: the GGUF file (see ``bot.llm_model.ensure_gguf``).
         :param slots: questions answered at once. On a CPU, continuous batching makes several answers
             cost little more than one while they are being written (each step reads the weights once);
-            reading prompts is compute-bound and gains nothing.
+            reading prompts is compute-bound and gains nothing. On two cores, where reading the prompt
+            is most of an answer, 4 slots gave 0.99× the answers per minute of 1
+            (``benchmarks/load_test.py --llm --compare-slots 1``): 2 let a short answer overtake a long
+            one without holding memory for more.
         :param slot_ctx: context of each slot: the prompt (~700 tokens, ~1,000 with a retry's
             feedback) plus the answer.
         :param n_threads: threads for prompt and generation; default: physical cores we may use.
@@ -122,7 +125,9 @@ class LocalLlamaServer:
             params.cont_batching = True
             params.n_predict = self.n_predict
             params.cache_prompt = True  # reuse the KV of the shared prefix (system prompt) across requests
-            params.cache_ram_mib = 256  # host copy of older prompts' KV (~28 KB/token here), bounded
+            # No host copy of older prompts' KV: every prompt starts with the system prompt, which each slot
+            # keeps (see keep_prefix), and then differs. The copy cost ~250 MB under load and saved nothing.
+            params.cache_ram_mib = 0
             params.cpuparams.n_threads = self.n_threads
             params.cpuparams_batch.n_threads = self.n_threads
             params.hostnames = [self.host]
@@ -157,11 +162,11 @@ class LocalLlamaServer:
         Reading it takes ~5 s on two cores, the first question's wait after every start. The model's
         reading of it (its KV cache, ~13 MB) is saved in ``prefix_dir`` and restored into each slot in
         milliseconds by the next start. The file name holds what the reading depends on: the model file,
-        the slot size and the prompt.
+        the slots and their size (llama.cpp refuses a file saved with another slot count) and the prompt.
         """
         if self.prefix_dir is None or self._base_url is None:
             return
-        key = f"{self.model_path.name}|{self.model_path.stat().st_size}|{self.slot_ctx}|{system_prompt}"
+        key = f"{self.model_path.name}|{self.model_path.stat().st_size}|{self.slots}|{self.slot_ctx}|{system_prompt}"
         name = f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
         root = self._base_url.removesuffix("/v1")
         if (self.prefix_dir / name).is_file():
