@@ -389,14 +389,26 @@ ROLES: dict[str, re.Pattern[str]] = {
 }
 
 
+#: What follows a role word when it says whose role it is: "président de bioMerieux Japon", "chair of the …".
+_ROLE_OF = re.compile(r"\w*\s*(?:de la|de l'|de|du|des|d'|of the|of)\s*((?:[^\s,;()]+\s*){1,3})")
+
+
+def _role_of_another(held: str, end: int, asked: set[str]) -> bool:
+    """The role word ending near ``end`` in ``held`` (folded) is said of something other than the ``asked`` names."""
+    whose = _ROLE_OF.match(held, end)
+    return bool(asked and whose and not words(whose.group(1)) & asked)
+
+
 def wrong_role(text: str, question: str, passages: list[Document], reach: int = 30) -> list[str]:
     """The question asks for a role, and the passage cited for the answer does not give it to the answer's names.
 
     "Who chairs the council?" answered with a name from a list of attendees: the role must stand
     within ``reach`` characters of the name ("Masahiro Nadamoto, président du …", "Son président,
-    le professeur Bernard Lamothe"), not several names away.
+    le professeur Bernard Lamothe"), not several names away, and be the role of what the question
+    names: "Bruno Bombarde (président de bioMerieux Japon)" does not chair Lyonbiopôle.
     """
     asked = [role for role, pattern in ROLES.items() if pattern.search(fold(question))]
+    of_whom = names(question)
     problems = []
     for sentence, cited in cited_support(text, passages):
         given = [n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS]
@@ -404,7 +416,7 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
             continue
         held = fold(" ".join(passage_text(doc) for doc in cited))
         for role in asked:
-            roles = [m.span() for m in ROLES[role].finditer(held)]
+            roles = [m.span() for m in ROLES[role].finditer(held) if not _role_of_another(held, m.end(), of_whom)]
             names_at = [m.span() for n in given for m in re.finditer(re.escape(fold(n)), held)]
             if not any(max(a[0], b[0]) - min(a[1], b[1]) <= reach for a in roles for b in names_at):
                 problems.append(f"the question asks for the {role}, and the passage it cites does not name "

@@ -260,3 +260,25 @@ def test_a_draft_whose_wording_failed_is_quoted_by_the_sentences_holding_its_fac
     assert "« Le retour est prévu à Kobe en mai 2009. » [1]" in quoted["text"]
     assert "Strasbourg" not in quoted["text"]
     assert not ExtractiveAnswerWriter.quote([(1, "Elle a rencontré six entreprises.")], question, "en")["answered"]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "right"),
+    [
+        ("Lyonbiopôleの会長は誰ですか？", "Lyonbiopôle の会長は Bruno Bombarde です [1]。", False),  # bioMerieux's
+        ("バイオメリュー日本の社長は誰ですか？", "バイオメリュー日本の社長は Bruno Bombarde です [1]。", True),
+        ("Who is the president of bioMerieux Japon?", "Bruno Bombarde is its president [1].", True),
+        ("Who chairs the Kansai Bio Promotion Council?", "Masahiro Nadamoto chairs it [1].", True),
+    ],
+)
+def test_the_role_must_be_of_what_the_question_names(question: str, answer: str, right: bool):
+    passages = [
+        Document(
+            content="Bruno Bombarde (président de bioMerieux Japon) représentant Lyonbiopole, et Masahiro Nadamoto, "
+            "président du Kansai Bio Promotion Council.",
+            meta={"document": "seed.txt", "title": "LIFESCIENCE CORRIDOR FRANCE"},
+        )
+    ]
+    language = "ja" if "の" in question else "en"
+    problems = [p for p in check_grounding(answer, language, passages, question) if "asks for the president" in p]
+    assert (problems == []) is right, problems
