@@ -487,10 +487,16 @@ class ExtractiveAnswerWriter:
         self.sentence_embedder.warm_up()
 
     @component.output_types(text=str, answered=bool)
-    def run(self, question: str, language: str, passages: list[Document]) -> dict[str, Any]:
-        """Quote the best sentences of ``passages``, or say the documents do not hold the answer."""
+    def run(
+        self, question: str, language: str, passages: list[Document], only: list[int] | None = None
+    ) -> dict[str, Any]:
+        """Quote the best sentences of ``passages`` (of passages number ``only``, when given), or say the
+        documents do not hold the answer. A quote without the kind of fact asked ("when" and no date) is
+        not an answer either."""
         candidates: list[tuple[int, str]] = []
         for number, doc in enumerate(passages, start=1):
+            if only and number not in only:
+                continue
             text = doc.content or ""
             doc_language = str(doc.meta.get("language", "en"))
             for sentence in split_sentences(text, doc_language, 400):
@@ -509,14 +515,7 @@ class ExtractiveAnswerWriter:
             number, sentence = candidates[i]
             if len(sentence) < 100 and i > 0 and candidates[i - 1][0] == number and i - 1 not in kept:
                 sentence = f"{candidates[i - 1][1]} {sentence}"  # a fragment cut from a long sentence
-            quotes.append((number, sentence))
-        return self.quote(quotes, question, language)
-
-    @staticmethod
-    def quote(quotes: list[tuple[int, str]], question: str, language: str) -> dict[str, Any]:
-        """The ``(passage number, sentence)`` quotes as an answer, or a refusal when they are none or lack
-        the kind of fact asked ("when" and no date)."""
-        if not quotes or wrong_kind(" ".join(sentence for _, sentence in quotes), question):
+            quotes.append(f"« {sentence} » [{number}]")
+        if wrong_kind(" ".join(quotes).replace("«", "").replace("»", ""), question):
             return {"text": message("not_found", language), "answered": False}
-        lines = [f"« {sentence} » [{number}]" for number, sentence in quotes]
-        return {"text": message("extractive_lead", language) + "\n" + "\n".join(lines), "answered": True}
+        return {"text": message("extractive_lead", language) + "\n" + "\n".join(quotes), "answered": True}

@@ -22,7 +22,7 @@ from bot.language import LANGUAGES, detect_language, foreign_language, message
 from bot.language import warm_up as warm_up_language_detection
 from bot.retrieval import by_document, query_pipeline, retrieve
 from bot.slots import Cancelled, SlotQueue
-from bot.support import supporting_sentences, supporting_spans
+from bot.support import supporting_spans
 
 logger = logging.getLogger(__name__)
 
@@ -196,15 +196,14 @@ class CorridorBot:
             return
         result: dict[str, Any] = {}
         yield from self._write(draft, sources, result)
-        if "error" in result:
-            yield self._extract(draft, [*result.get("notes", []), f"language model error: {result['error']}"])
-        elif result["answered"] is None:  # its facts held, its wording did not: quote the sentences holding them
-            out = ExtractiveAnswerWriter.quote(
-                supporting_sentences(draft.passages, result["text"]), draft.search_query, draft.language
-            )
-            yield self._answer(draft, out["text"], out["answered"], "extractive", result["notes"])
-        else:
-            yield self._answer(draft, result["text"], result["answered"], "llm", result["notes"])
+        if "error" in result or result.get("answered") is None:
+            notes = [
+                *result.get("notes", []),
+                *([f"language model error: {result['error']}"] if "error" in result else []),
+            ]
+            yield self._extract(draft, notes, only=result.get("cited"))
+            return
+        yield self._answer(draft, result["text"], result["answered"], "llm", result["notes"])
 
     def _write(self, draft: Draft, sources: list[Source], result: dict[str, Any]) -> Iterator[str | Pending]:
         """Write the answer into ``result`` once a model slot is free; meanwhile yield the question's place
@@ -245,10 +244,12 @@ class CorridorBot:
         finally:
             left.set()
 
-    def _extract(self, draft: Draft, notes: list[str], notice: str = "") -> Answer:
-        """Quote the passages instead of a language model's answer."""
+    def _extract(self, draft: Draft, notes: list[str], notice: str = "", only: list[int] | None = None) -> Answer:
+        """Quote the passages (of numbers ``only``, when given) instead of a language model's answer."""
         assert self._extractive is not None
-        out = self._extractive.run(question=draft.search_query, language=draft.language, passages=draft.passages)
+        out = self._extractive.run(
+            question=draft.search_query, language=draft.language, passages=draft.passages, only=only
+        )
         text = f"{out['text']}\n{notice}" if notice else out["text"]
         return self._answer(draft, text, out["answered"], "extractive", notes)
 

@@ -2,8 +2,8 @@
 
 The prompt names the answer language explicitly, in English, because small models asked to
 "answer in the language of the question" drift into the passages' French. Everything fixed comes
-first (the system message is the same for every question, so the server's prompt cache keeps it),
-and what changes per question comes last: the passages, the question, the answer language.
+first (the system message's rules and examples, the same for every question, so the server's
+prompt cache keeps them), then the answer language, and the passages and the question last.
 """
 
 from __future__ import annotations
@@ -70,14 +70,20 @@ Answer: Bio-Europe will take place in Munich, from 3 to 5 November 2008 [1].
 Example (other documents):
 Document: Mission japonaise à Lyon
 [1] Étaient présents Marie Dubois, directrice de Genoptis, et Kenji Sato (président de Nippon Biotech).
-Question: ジェノプティスの責任者は誰ですか？
+Question: ニッポン・バイオテックの社長は誰ですか？
 Write the answer in Japanese.
-Answer: Genoptis の責任者は Marie Dubois です [1]。"""
+Answer: Nippon Biotech の社長は Kenji Sato です [1]。"""
 
 #: Names that only the worked examples hold: a small model sometimes copies one into a real answer.
 EXAMPLE_NAMES = (
     "Bio-Europe", "Munich", "Jean", "Martin", "Marie", "Dubois", "Genoptis", "Lille", "Kenji", "Sato", "Nippon",
 )  # fmt: skip
+
+#: The system message ends with the answer language, and the question repeats it: the small model
+#: drifts into the passages' language otherwise (with the language after the question only, "140件"
+#: answered an English question about a Japanese report). The long rules-and-examples prefix before
+#: it stays the same for every question, so the server's prompt cache reuses it.
+LANGUAGE_LINE = "\nAlways write the answer in {{ language_name }}."
 
 USER_TEMPLATE = """Passages:
 {% for document in documents %}Document: {{ document.title }}
@@ -179,7 +185,7 @@ class LLMAnswerWriter:
     The checks are ``answer.check_grounding``'s (citations, language, facts in the cited passage, the
     document asked about, the kind of answer). A failed draft gets one retry with its problems named;
     if that fails too, the writer refuses, or returns ``answered=None`` when only the wording failed
-    so that the caller quotes the sentences that hold the draft's facts.
+    so that the caller quotes the cited passage.
 
     Usage example:
     ```python
@@ -195,7 +201,7 @@ class LLMAnswerWriter:
             "prompt",
             ChatPromptBuilder(
                 template=[
-                    ChatMessage.from_system(SYSTEM_PROMPT),
+                    ChatMessage.from_system(SYSTEM_PROMPT + LANGUAGE_LINE),
                     ChatMessage.from_user(USER_TEMPLATE),
                 ],
                 required_variables=["documents", "question", "language_name"],
@@ -219,7 +225,7 @@ class LLMAnswerWriter:
         text = _ANSWER_LABEL.sub("", (result["llm"]["replies"][0].text or "").strip())
         return _SPLIT_DECIMAL.sub(r"\1,\2 ", text)
 
-    @component.output_types(text=str, answered=bool, notes=list[str])
+    @component.output_types(text=str, answered=bool, notes=list[str], cited=list[int])
     def run(
         self,
         question: str,
@@ -230,8 +236,7 @@ class LLMAnswerWriter:
         """Answer ``question`` from ``passages`` in ``language``.
 
         ``answered`` is None when the model's facts held but its wording kept failing (the caller then
-        quotes the sentences of the cited passages that hold them, see ``support.supporting_sentences``),
-        and False when the passages do not hold the answer or the model
+        quotes the ``cited`` passages), and False when the passages do not hold the answer or the model
         kept stating facts that the passages it cites do not hold.
         """
         notes: list[str] = []
@@ -248,7 +253,7 @@ class LLMAnswerWriter:
             logger.info("Answer rejected (%s): %r", problems, text)
             feedback = f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
         if worth_quoting(problems, question):
-            return {"text": text, "answered": None, "notes": notes}
+            return {"text": text, "answered": None, "notes": notes, "cited": cited_numbers(text, len(passages))}
         return {"text": message("not_found", language), "answered": False, "notes": notes}
 
     def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 
-from haystack import Document
-
-from bot.answer import CITATION, cited_numbers, own_words
+from bot.answer import CITATION, own_words
 from bot.chunking import split_sentences
 from bot.language import detect_language, is_japanese
 from bot.names import facts, fold, words
@@ -65,13 +63,3 @@ def supporting_spans(passage: str, answer_text: str, number: int) -> list[tuple[
     extra = [i for i in range(len(sentences)) if held[i] & missing]
     chosen = {best, max(extra, key=lambda i: (len(held[i] & missing), -i))} if extra else {best}
     return sorted(sentences[i] for i in chosen)
-
-
-def supporting_sentences(passages: list[Document], text: str) -> list[tuple[int, str]]:
-    """``(n, sentence)`` for each passage that ``text`` cites as [n]: the sentences holding what it says there."""
-    return [
-        (number, passage[start:end].strip())
-        for number in cited_numbers(text, len(passages))
-        for passage in [passages[number - 1].content or ""]
-        for start, end in supporting_spans(passage, text, number)
-    ]

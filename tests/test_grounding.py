@@ -10,7 +10,6 @@ from haystack import Document, component
 from haystack.dataclasses import ChatMessage
 
 from bot.answer import (
-    ExtractiveAnswerWriter,
     check_grounding,
     question_kind,
     repoint_citations,
@@ -21,7 +20,6 @@ from bot.answer import (
 from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
 from bot.names import NameWeights, facts, names, words
 from bot.retrieval import LanguageBalancer, NameMatchRanker, by_document
-from bot.support import supporting_sentences
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -241,25 +239,6 @@ def test_a_web_address_must_be_the_passages_own():
     passages = [Document(content="Pôle LyonBioPôle (Rhône Alpes): www.lyonbiopole.org")]
     problems = check_grounding("The website is www.lyonbiopole.com [1].", "en", passages, "What is the website?")
     assert "address www.lyonbiopole.com is not in the passage it cites" in problems
-
-
-def test_a_draft_whose_wording_failed_is_quoted_by_the_sentences_holding_its_facts():
-    """Not the sentence closest to the question: the one where the checks found the draft's facts."""
-    passage = Document(
-        content="La délégation du Kansai est arrivée à Strasbourg le 3 novembre 2008. "
-        "Elle a rencontré six entreprises et deux instituts. Le retour est prévu à Kobe en mai 2009.",
-        meta={"document": "kansai.txt", "title": "KANSAI DELEGATION", "chunk": 0, "split_idx_start": 0},
-    )
-    draft = "La visite retour aura lieu à Kobe en mai 2009 [1]."  # French words for an English question
-    model = ScriptedChatModel([draft, draft])
-    question = "Where will the return visit take place?"
-    out = LLMAnswerWriter(model).run(question=question, language="en", passages=[passage])  # type: ignore[arg-type]
-    assert out["answered"] is None  # the facts held; only the language failed, twice
-    quoted = ExtractiveAnswerWriter.quote(supporting_sentences([passage], out["text"]), question, "en")
-    assert quoted["answered"]
-    assert "« Le retour est prévu à Kobe en mai 2009. » [1]" in quoted["text"]
-    assert "Strasbourg" not in quoted["text"]
-    assert not ExtractiveAnswerWriter.quote([(1, "Elle a rencontré six entreprises.")], question, "en")["answered"]
 
 
 @pytest.mark.parametrize(
