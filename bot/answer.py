@@ -187,7 +187,7 @@ def written_in(text: str, language: str) -> bool:
     body = own_words(text)
     if language == "ja":
         return is_japanese(body)
-    if re.search(r"[\u3040-\u30ff]", body):
+    if re.search(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]", body):  # kana or kanji ("140件")
         return False
     words = common_words(body)
     return not any(len(w) >= 4 for w in words) or detect_language(" ".join(words)) == language

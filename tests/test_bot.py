@@ -92,6 +92,7 @@ def test_grounding_check_catches_invented_names_numbers_and_bad_citations():
     assert "number 2009 is not in the passage it cites" in check_grounding("Signed in 2009 [1].", "en", passages)
     assert "no valid citation" in check_grounding("Signed in June 2008 [4].", "en", passages)
     assert "not written in Japanese" in check_grounding("Signed in June 2008 [1].", "ja", passages)
+    assert "not written in English" in check_grounding("2008年 [1].", "en", passages)  # a Japanese counter
     assert unsupported_names("It was signed by Emmanuel Macron in Boston [1].", "Who signed?", passages) == [
         "Emmanuel",
         "Macron",
