@@ -9,7 +9,6 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +104,7 @@ def _llm_server(args: argparse.Namespace) -> int:
     )
 
     def ready(url: str) -> None:
-        threading.Thread(target=prepare_system_prompt, args=(server,), daemon=True).start()
+        prepare_system_prompt(server)
         print(f"CORRIDOR_LLM_URL={url}")
         print(f"CORRIDOR_LLM_MODEL_NAME={server.model_name}")
         if not given_key:

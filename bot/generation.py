@@ -133,7 +133,7 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
                 ),
             )
         url, model, key = server.start(), server.model_name, server.api_key
-        threading.Thread(target=prepare_system_prompt, args=(server,), daemon=True).start()
+        prepare_system_prompt(server)
     return OpenAIChatGenerator(
         api_key=Secret.from_token(key),
         model=model,
@@ -150,7 +150,8 @@ def prefix_dir(settings: Settings) -> Path:
 
 
 def prepare_system_prompt(server: LocalLlamaServer) -> None:
-    """Run in the background: the first question should not wait for the fixed system prompt to be read."""
+    """Have the fixed system prompt read before the first question: restored from the file an earlier
+    start saved (milliseconds), or read now and saved (~5 s, once per model, slot count and prompt)."""
     try:
         server.keep_prefix(SYSTEM_PROMPT)
     except Exception:  # only a slower first answer

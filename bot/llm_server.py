@@ -7,6 +7,7 @@ generator we point Haystack's ``OpenAIChatGenerator`` at ``http://127.0.0.1:PORT
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -171,17 +172,21 @@ class LocalLlamaServer:
         root = self._base_url.removesuffix("/v1")
         if (self.prefix_dir / name).is_file():
             for slot in range(self.slots):
-                self._post(f"{root}/slots/{slot}?action=restore", {"filename": name})
+                with contextlib.suppress(urllib.error.HTTPError):  # a slot already answering keeps its own
+                    self._post(f"{root}/slots/{slot}?action=restore", {"filename": name})
             return
         messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": ""}]
-        self._post(f"{self._base_url}/chat/completions", {"messages": messages, "max_tokens": 1})
+        reply = self._post(f"{self._base_url}/chat/completions", {"messages": messages, "max_tokens": 1})
+        read = reply["usage"]["prompt_tokens"]
         saved = {}
-        for slot in range(self.slots):  # the one that read it holds the tokens; the others save nothing
+        for slot in range(self.slots):
             partial = f"partial-{os.getpid()}-{slot}.bin"
             saved[partial] = self._post(f"{root}/slots/{slot}?action=save", {"filename": partial}).get("n_saved", 0)
-        best = max(saved, key=saved.__getitem__)
-        if saved[best]:
-            os.replace(self.prefix_dir / best, self.prefix_dir / name)
+        # The slot that read the prefix, and nothing since: a question answered meanwhile on that slot
+        # would be saved with it, and then served from the file to whoever asks it again.
+        prefix_only = [partial for partial, n in saved.items() if read <= n <= read + 1]
+        if prefix_only:
+            os.replace(self.prefix_dir / prefix_only[0], self.prefix_dir / name)
         for partial in saved:
             (self.prefix_dir / partial).unlink(missing_ok=True)
 
