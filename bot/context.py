@@ -84,30 +84,31 @@ class SentenceSelector:
         """The ``passages`` that keep at least one sentence, and those sentences as passages of their own."""
         if self.budget <= 0 or not passages:
             return {"passages": passages, "excerpts": passages}
-        sentences: list[tuple[int, int, str]] = []  # (passage, position, text)
+        sentences: list[tuple[int, str]] = []  # (passage, text)
         for p, doc in enumerate(passages):
             text = passage_text(doc)
-            for s, span in enumerate(split_sentences(text, str(doc.meta.get("language", "en")), self.max_chars)):
-                sentences.append((p, s, text[span.start : span.end].strip()))
+            for span in split_sentences(text, str(doc.meta.get("language", "en")), self.max_chars):
+                sentences.append((p, text[span.start : span.end].strip()))
         query = np.array(self.question_embedder.run(text=question)["embedding"], dtype=np.float32)
-        similarity = self._embed([text for _, _, text in sentences]) @ query
-        scores = similarity + np.array([passages[p].score or 0.0 for p, _, _ in sentences])
+        similarity = self._embed([text for _, text in sentences]) @ query
+        scores = similarity + np.array([passages[p].score or 0.0 for p, _ in sentences])
+        ranked = [int(i) for i in np.argsort(-scores)]
         # Each passage's best sentence first (the embedder alone misjudges a short cross-language
         # sentence too often to drop a passage on its word), then the best of the rest.
-        best_of_passage = {}
-        for i in np.argsort(-scores):
-            best_of_passage.setdefault(sentences[i][0], int(i))
+        best_of_passage: dict[int, int] = {}
+        for i in ranked:
+            best_of_passage.setdefault(sentences[i][0], i)
         kept: set[int] = set()
         used = 0.0
-        for i in [*best_of_passage.values(), *map(int, np.argsort(-scores))]:
-            cost = approx_tokens(sentences[i][2])
+        for i in [*best_of_passage.values(), *ranked]:
+            cost = approx_tokens(sentences[i][1])
             if i in kept or (kept and used + cost > self.budget):
                 continue
             kept.add(i)
             used += cost
         full, excerpts = [], []
         for p, doc in enumerate(passages):
-            chosen = [text for i, (q, _, text) in enumerate(sentences) if q == p and i in kept]
+            chosen = [text for i, (q, text) in enumerate(sentences) if q == p and i in kept]
             if chosen:
                 full.append(doc)
                 excerpts.append(replace(doc, content=" … ".join(chosen), meta={**doc.meta, "lead_in": None}))

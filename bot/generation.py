@@ -132,8 +132,10 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
                     prefix_dir=prefix_dir(settings),
                 ),
             )
+        starting = server.base_url is None
         url, model, key = server.start(), server.model_name, server.api_key
-        prepare_system_prompt(server)
+        if starting:  # a later bot in this process shares the server and its slots' reading
+            prepare_system_prompt(server)
     return OpenAIChatGenerator(
         api_key=Secret.from_token(key),
         model=model,
