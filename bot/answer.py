@@ -23,7 +23,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from bot.chunking import passage_text, split_sentences
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
-from bot.names import ADDRESS, GENERIC_WORDS, facts, fold, names, words
+from bot.names import ADDRESS, CONTACTS, GENERIC_WORDS, facts, fold, names, words
 
 CITATION = re.compile(r"\[(\d+)\]")
 #: "The website is [2].": the citation stands where the fact should be.
@@ -36,7 +36,7 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
-_MONTHS = [
+MONTHS = [
     ("janvier", "january"), ("février", "fevrier", "february"), ("mars", "march"), ("avril", "april"), ("mai", "may"),
     ("juin", "june"), ("juillet", "july"), ("août", "aout", "august"), ("septembre", "september"),
     ("octobre", "october"), ("novembre", "november"), ("décembre", "decembre", "december"),
@@ -122,7 +122,7 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     the same month in any language ("June" for "Juin").
     """
     known = fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
-    months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
+    months = {name for names in MONTHS if any(n in known for n in names) for name in names}
     known_words = words(known)
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
@@ -148,7 +148,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _with_month_numbers(held: set[str]) -> set[str]:
     """``held`` plus the number of each month it names: "6月" in an answer comes from "juin"."""
-    return held | {str(m) for m, names in enumerate(_MONTHS, start=1) if any(fold(n) in held for n in names)}
+    return held | {str(m) for m, names in enumerate(MONTHS, start=1) if any(fold(n) in held for n in names)}
 
 
 def repoint_citations(text: str, question: str, passages: list[Document]) -> str:
@@ -173,6 +173,11 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
     return "".join(fix(part) for part in answer_sentences(text))
 
 
+#: The Japanese form the prompt adds after a French or English date ("（2008年10月15日から17日）"): copied into an
+#: answer, it does not make the passage text around it Japanese.
+DATE_GLOSS = re.compile(r"（\d{4}年\d{1,2}月(?:\d{1,2}日(?:[からと]+\d{1,2}日)?)?）")
+
+
 def own_words(text: str) -> str:
     """The answer without its citations and «quoted» passages: what the bot itself wrote."""
     return re.sub(r"«[^»]*»", " ", CITATION.sub(" ", text))
@@ -186,7 +191,7 @@ def written_in(text: str, language: str) -> bool:
     """
     body = own_words(text)
     if language == "ja":
-        return is_japanese(body)
+        return is_japanese(DATE_GLOSS.sub(" ", body))
     if re.search(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]", body):  # kana or kanji ("140件")
         return False
     words = common_words(body)
@@ -195,11 +200,12 @@ def written_in(text: str, language: str) -> bool:
 
 def worth_quoting(problems: list[str], question: str = "") -> bool:
     """True when the draft's facts held and only its words failed: the language, the spelling of a
-    name, or a name the passages do not use ("Japan" added to "Kobe") when the question does not
-    ask for a name. Such a draft is replaced by a quote of the passage it cited, not by a refusal;
-    an unsupported number, another document or the wrong kind of answer is refused.
+    name, a name the passages do not use ("Japan" added to "Kobe") when the question does not
+    ask for a name, or a contact detail asked for and left out ("The website is [2]."; the quote is
+    then the line that gives it). Such a draft is replaced by a quote of the passage it cited, not
+    by a refusal; an unsupported number, another document or the wrong kind of answer is refused.
     """
-    wording = ["not written in", "transliterated", "instead of the fact"]
+    wording = ["not written in", "transliterated", "instead of the fact", "does not give it"]
     if question_kind(question) != "person":
         wording.append("is not in the passage")
     return bool(problems) and all(
@@ -230,9 +236,32 @@ def _unsupported_numbers(text: str, passages: list[Document], question: str = ""
     """Numbers of ``text`` that neither the passages nor the question state (month names count as their number)."""
     support = " ".join(passage_text(doc) for doc in passages)
     supported = _numbers(support) | _numbers(question)
-    supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(n in normalise(support) for n in names)}
-    supported = {n.lstrip("0") for n in supported}
+    supported |= {str(m) for m, names in enumerate(MONTHS, start=1) if any(n in normalise(support) for n in names)}
     return sorted(n for n in _numbers(own_words(text)) if n not in supported)
+
+
+#: Currencies as the three languages write them: "38 millions d'euros" is not "38億円".
+CURRENCIES: dict[str, re.Pattern[str]] = {
+    "euro": re.compile(r"€|\beuros?\b|ユーロ", re.I),
+    "yen": re.compile(r"円|¥|\byens?\b", re.I),
+    "dollar": re.compile(r"\$|\bdollars?\b|ドル", re.I),
+}
+_MONTH_NUMBER = re.compile(r"(?<!\d)(\d{1,2})\s*月")
+
+
+def _months(text: str) -> set[int]:
+    """The months ``text`` names, in any of the three languages ("juin", "June", "6月")."""
+    folded = fold(text)
+    named = {m for m, names in enumerate(MONTHS, start=1) if any(re.search(rf"\b{fold(n)}\b", folded) for n in names)}
+    return named | {int(n) for n in _MONTH_NUMBER.findall(normalise(text))}
+
+
+def _unsupported_months(text: str, passages: list[Document], question: str = "") -> list[str]:
+    """Months written "N月" in a Japanese answer that neither the passages nor the question name:
+    "4月4日" read from "4 Février" holds only numbers the passage has, but not its month."""
+    written = {int(n) for n in _MONTH_NUMBER.findall(normalise(own_words(text)))}
+    held = _months(" ".join(passage_text(doc) for doc in passages) + " " + question)
+    return [f"month {m}月 is not in the passage it cites" for m in sorted(written - held)]
 
 
 def cited_support(text: str, passages: list[Document]) -> list[tuple[str, list[Document]]]:
@@ -255,9 +284,15 @@ def borrowed_facts(text: str, question: str, passages: list[Document]) -> list[s
     for sentence, cited in cited_support(text, passages):
         where = "the passage it cites" if len(cited) == 1 else "the passages it cites"
         problems += [f"number {n} is not in {where}" for n in _unsupported_numbers(sentence, cited, question)]
+        problems += _unsupported_months(sentence, cited, question)
         problems += [f"name {n} is not in {where}" for n in unsupported_names(sentence, question, cited)]
         held = fold(" ".join(passage_text(doc) for doc in cited))
         problems += [f"address {a} is not in {where}" for a in ADDRESS.findall(sentence) if fold(a) not in held]
+        problems += [
+            f"currency {currency} is not in {where}"
+            for currency, pattern in CURRENCIES.items()
+            if pattern.search(own_words(sentence)) and not pattern.search(held + " " + question)
+        ]
     return list(dict.fromkeys(problems))
 
 
@@ -292,8 +327,9 @@ def wrong_document(text: str, question: str, passages: list[Document]) -> list[s
 
 #: What a question asks for, by its question words (French, English, Japanese).
 QUESTION_KINDS: dict[str, re.Pattern[str]] = {
+    "amount": re.compile(r"\b(how much|budget|costs?|coûte?|montant|amount|price|prix)\b|いくら|予算|費用|金額", re.I),
     "number": re.compile(
-        r"\b(how (many|much)|combien)\b|何(人|社|件|名|歳|か所|カ所|回|本|つ|個|年間|カ国|か国)|いくつ|いくら", re.I
+        r"\b(how many|combien)\b|何(人|社|件|名|歳|か所|カ所|回|本|つ|個|年間|カ国|か国)|いくつ", re.I
     ),
     "date": re.compile(r"\b(when|quand|what year|which year|quelle année|quelle date)\b|いつ|何年|何月|何日", re.I),
     "place": re.compile(r"\b(where|où)\b|どこ|どの(都市|国|町|場所)", re.I),
@@ -306,8 +342,10 @@ _NUMBER_WORDS = re.compile(
     r"[一二三四五六七八九十百千万億]",
     re.I,
 )
+#: How an amount is written without its currency: "3,2 millions", "38 billion", "3800万".
+_SCALE = re.compile(r"\b(millions?|milliards?|billions?|thousands?|milliers?)\b|\d\s*[kKM]\b|[万億]", re.I)
 _YEAR_OR_MONTH = re.compile(
-    r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
+    r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in MONTHS for n in names), re.I
 )
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
 
@@ -327,7 +365,7 @@ _OPENERS = frozenset({
 
 def _new_names(text: str, question: str) -> list[str]:
     """Capitalised Latin words (not months) and runs of kanji or katakana that the question does not hold."""
-    ordinary = _OPENERS | {n for names in _MONTHS for n in names}
+    ordinary = _OPENERS | {n for names in MONTHS for n in names}
     asked = fold(question)
     latin = [w for w in re.findall(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+", text) if fold(w) not in ordinary]
     return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked]
@@ -374,12 +412,19 @@ def wrong_kind(text: str, question: str) -> list[str]:
     body = own_words(text)
     ok = {
         None: True,
+        "amount": any(p.search(body) for p in CURRENCIES.values()) or bool(_SCALE.search(body)),
         "number": bool(re.search(r"\d", body) or _NUMBER_WORDS.search(body)),
         "date": bool(_YEAR_OR_MONTH.search(body)),
         "place": bool(_new_names(body, question)),
         "person": bool(_new_names(body, question)),
     }[kind]
-    return [] if ok else [f"the question asks for a {kind}, and the answer gives none"]
+    if not ok:
+        return [f"the question asks for a {kind}, and the answer gives none"]
+    return [
+        f"the question asks for a {contact}, and the answer does not give it"
+        for contact, (asking, given) in CONTACTS.items()
+        if asking.search(question) and not given.search(body)
+    ]
 
 
 #: Roles that a "who" question asks about, in the three languages: the passage cited for the answer
@@ -501,6 +546,9 @@ class ExtractiveAnswerWriter:
             doc_language = str(doc.meta.get("language", "en"))
             for sentence in split_sentences(text, doc_language, 400):
                 candidates.append((number, text[sentence.start : sentence.end].strip()))
+        wanted = [given for asking, given in CONTACTS.values() if asking.search(question)]
+        if wanted:  # a web address, e-mail or phone number is quoted from the line that gives it
+            candidates = [(n, s) for n, s in candidates if any(p.search(s) for p in wanted)]
         if not candidates:
             return {"text": message("not_found", language), "answered": False}
         query = np.array(self.question_embedder.run(text=question)["embedding"], dtype=np.float32)

@@ -91,8 +91,14 @@ def common_words(text: str) -> list[str]:
 
 
 def marker_hits(text: str) -> tuple[int, int]:
-    """How many French and English marker words (and French accented letters) ``text`` holds."""
-    return len(_FRENCH_MARKERS.findall(text)), len(_ENGLISH_MARKERS.findall(text))
+    """How many French and English marker words (and French accented letters) ``text`` holds.
+
+    A capitalised word's accents do not count: it may be a name ("Lyonbiopôle labeled 22 projects").
+    """
+    french = [m for m in _FRENCH_MARKERS.findall(text) if m]
+    lower = " ".join(token for token in text.split() if not token[:1].isupper())
+    accents = [m for m in _FRENCH_MARKERS.findall(lower) if not m]
+    return len(french) + len(accents), len(_ENGLISH_MARKERS.findall(text))
 
 
 @functools.cache

@@ -149,7 +149,7 @@ class LocalLlamaServer:
                 raise RuntimeError(f"llama.cpp could not serve {self.model_path} on {where}: {e}") from e
             root = server.listening_address.rstrip("/")
             try:
-                _wait_healthy(root, timeout)
+                wait_healthy(root, timeout)
             except Exception:
                 del server
                 raise
@@ -211,7 +211,7 @@ class LocalLlamaServer:
         self.stop()
 
 
-def _wait_healthy(root: str, timeout: float) -> None:
+def wait_healthy(root: str, timeout: float) -> None:
     """Poll ``/health`` (public, no key needed) until llama.cpp answers ``ok``."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None

@@ -47,6 +47,23 @@ def words(text: str) -> set[str]:
 ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<>«»\[\]]+[\w/]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
+#: Contact details a question can ask for: the words that ask (FR, EN, JA) and what the passage must hold.
+CONTACTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "web address": (
+        re.compile(r"\b(web ?site|site (web|internet)|url|home ?page)\b|ウェブサイト|ホームページ|サイト|URL", re.I),
+        re.compile(r"https?://|www\.", re.I),
+    ),
+    "e-mail": (
+        re.compile(r"\b(e-?mail|courriel|adresse (électronique|mail))\b|メール", re.I),
+        re.compile(r"[\w.+-]+@[\w-]+\.\w"),
+    ),
+    "phone number": (
+        re.compile(r"\b(tele)?phone\b|téléphone|\btél\b|\bfax\b|電話", re.I),
+        re.compile(r"(?:\+\d{1,3}\s?)?(?:\(0\)\s?)?\d{1,4}(?:[\s.-]\d{2,4}){3,}"),
+    ),
+}
+
+
 def facts(text: str) -> set[str]:
     """The names, numbers and address parts of ``text`` (folded): what an answer copies from the passage it read."""
     parts = {w for address in ADDRESS.findall(text) for w in words(address)}

@@ -11,7 +11,7 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.config import Settings
 from bot.embedders import text_embedder
-from bot.names import NameWeights, names, words
+from bot.names import CONTACTS, NameWeights, names, words
 
 
 @component
@@ -97,6 +97,38 @@ class NameMatchRanker:
         return {"documents": rescored[: top_k or self.top_k]}
 
 
+@component
+class ContactRanker:
+    """Puts first the passages that hold the kind of contact detail the question asks for.
+
+    "What is the website of the cluster?" is close in meaning to every passage about the cluster,
+    and the one line that gives its address rarely wins on similarity alone. A passage holding a web
+    address (an e-mail, a phone number) gets ``boost`` added to its score when the question asks for one.
+
+    Usage example:
+    ```python
+    ContactRanker().run(query="Quel est le numéro de téléphone ?", documents=retrieved)["documents"]
+    ```
+    """
+
+    def __init__(self, boost: float = 0.05) -> None:
+        self.boost = boost
+
+    @component.output_types(documents=list[Document])
+    def run(self, query: str, documents: list[Document]) -> dict[str, list[Document]]:
+        """Rescore ``documents`` (cosine similarities) for the contact details ``query`` asks for, if any."""
+        held = [pattern for asking, pattern in CONTACTS.values() if asking.search(query)]
+        if not held:
+            return {"documents": documents}
+        rescored = [
+            replace(doc, score=(doc.score or 0.0) + self.boost)
+            if any(p.search(doc.content or "") for p in held)
+            else doc
+            for doc in documents
+        ]
+        return {"documents": sorted(rescored, key=lambda d: d.score or 0.0, reverse=True)}
+
+
 def by_document(passages: list[Document]) -> list[Document]:
     """Passages grouped by document, the best document first, each document's passages in rank order.
 
@@ -114,7 +146,8 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
 
     The question is embedded with e5's ``query:`` prefix into the same multilingual space as the
     chunks, so a Japanese question finds French passages; the candidates' languages are then put on
-    an equal footing, and the names the question holds pick the document.
+    an equal footing, passages holding a contact detail the question asks for move up, and the names
+    the question holds pick the document.
     """
     pipeline = Pipeline()
     pipeline.add_component("embedder", text_embedder(settings))
@@ -122,10 +155,12 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
         "retriever", FAISSEmbeddingRetriever(document_store=store, top_k=max(settings.candidates, settings.top_k))
     )
     pipeline.add_component("balancer", LanguageBalancer())
+    pipeline.add_component("contacts", ContactRanker())
     pipeline.add_component("ranker", NameMatchRanker(store.filter_documents(), top_k=settings.top_k))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     pipeline.connect("retriever.documents", "balancer.documents")
-    pipeline.connect("balancer.documents", "ranker.documents")
+    pipeline.connect("balancer.documents", "contacts.documents")
+    pipeline.connect("contacts.documents", "ranker.documents")
     return pipeline
 
 
@@ -137,7 +172,11 @@ def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> lis
     hence here, in the thread that searches.
     """
     faiss.omp_set_num_threads(1)
-    inputs: dict[str, dict] = {"embedder": {"text": question}, "ranker": {"query": question}}
+    inputs: dict[str, dict] = {
+        "embedder": {"text": question},
+        "contacts": {"query": question},
+        "ranker": {"query": question},
+    }
     if top_k is not None:
         inputs["ranker"]["top_k"] = top_k
         inputs["retriever"] = {"top_k": max(top_k, pipeline.get_component("retriever").top_k)}

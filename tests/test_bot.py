@@ -23,7 +23,7 @@ from bot.answer import (
 )
 from bot.chunking import passage_text
 from bot.evaluation import answer_language, load_qa, summarise
-from bot.generation import EXAMPLE_NAMES, SYSTEM_PROMPT, _add_missing_citation, _example_leaks
+from bot.generation import EXAMPLE_NAMES, SYSTEM_PROMPT, _add_missing_citation, _bare_answer_framed, _example_leaks
 
 pytestmark = pytest.mark.e2e
 
@@ -146,6 +146,18 @@ def test_an_answer_sharing_no_word_with_the_passages_gets_no_citation():
     assert _add_missing_citation("Alsace BioValley is led by Nicolas Carboni.", passages).endswith("[1]")
     assert _add_missing_citation("強みは生物産業の活性化です。", passages) == "強みは生物産業の活性化です。"
     assert "no valid citation" in check_grounding("強みは生物産業の活性化です。", "ja", passages)
+    signed = [Document(content="Signé à Osaka en 2008."), Document(content="Contact : Alexandra Foissac, 2009.")]
+    assert _add_missing_citation("2009年に行われました。", signed) == "2009年に行われました。"  # numbers tell nothing
+    assert _add_missing_citation("Alexandra Foissac です。", signed).endswith("[2]")  # names do
+
+
+def test_a_bare_name_answers_a_japanese_question_in_japanese():
+    passages = [Document(content="CONTACT PRESSE Alexandra Foissac")]
+    framed = _bare_answer_framed("Alexandra Foissac [1]", "ja")
+    assert framed == "Alexandra Foissac です [1]。"
+    assert check_grounding(framed, "ja", passages, "報道担当者の名前は？") == []
+    assert _bare_answer_framed("Alexandra Foissac [1]", "en") == "Alexandra Foissac [1]"
+    assert _bare_answer_framed("The contact is Alexandra Foissac [1].", "ja").endswith("[1].")  # not bare: retried
 
 
 def test_the_writer_reads_a_list_item_with_its_lead_in():
@@ -209,7 +221,7 @@ def test_no_model_hub_is_contacted(tmp_path: Path):
     [
         ("Qui dirige le pôle Alsace BioValley ?", "fr", ["carboni"]),
         ("What is the website of Lyonbiopole?", "en", ["lyonbiopole.org"]),
-        ("Bio-Japan 2008の会期はいつですか？", "ja", ["15", "17"]),
+        ("Bio-Japan 2008の会期はいつですか？", "ja", ["10月", "15", "17"]),  # octobre, as a Japanese month
     ],
 )
 def test_llm_answers_in_the_askers_language_with_valid_citations(llm_bot: CorridorBot, question, language, expected):

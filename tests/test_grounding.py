@@ -14,12 +14,13 @@ from bot.answer import (
     question_kind,
     repoint_citations,
     worth_quoting,
+    written_in,
     wrong_count,
     wrong_kind,
 )
 from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
 from bot.names import NameWeights, facts, names, words
-from bot.retrieval import LanguageBalancer, NameMatchRanker, by_document
+from bot.retrieval import ContactRanker, LanguageBalancer, NameMatchRanker, by_document
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -72,6 +73,8 @@ def test_names_that_every_passage_holds_do_not_decide_the_document():
         ("Quand l'accord a-t-il été signé ?", "date", "Le 15 juin 2008 [1].", "À San Diego [1]."),
         ("How many companies took part?", "number", "Eighteen companies [1].", "French companies [1]."),
         ("何社が参加しましたか？", "number", "18社です [1]。", "フランス企業です [1]。"),
+        ("Quel est le budget du bureau ?", "amount", "3,2 millions d'euros [1].", "Annoncé en avril 2009 [1]."),
+        ("予算はいくらですか？", "amount", "予算は3800万ユーロです [1]。", "2009年に発表されました [1]。"),
         ("Who leads the laboratory?", "person", "Dr Aiko Fujimura [1].", "The laboratory is led by a doctor [1]."),
     ],
 )
@@ -81,6 +84,15 @@ def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, ba
     assert wrong_kind(bad, question) == [f"the question asks for a {kind}, and the answer gives none"]
 
 
+def test_a_contact_detail_asked_for_must_be_given():
+    question = "What is the website of the Cancer-Bio-Santé cluster?"
+    assert wrong_kind("The website is www.cancerbiosante.fr [1].", question) == []
+    assert wrong_kind("The cluster fights cancer [1].", question) == [
+        "the question asks for a web address, and the answer does not give it"
+    ]
+    assert wrong_kind("Tél. : +33 (0) 5 61 14 24 54 [1]", "Quel est le numéro de téléphone ?") == []
+
+
 def test_numbers_are_compared_as_values():
     passages = [BILAN]
     assert check_grounding("Le budget est de 3,2 millions [1].", "fr", passages) == []
@@ -88,6 +100,23 @@ def test_numbers_are_compared_as_values():
     assert "number 1.5 is not in the passage it cites" in check_grounding("Budget : 1,5 million [1].", "fr", passages)
     asked = "Qu'a annoncé le pôle pour 2008 ?"
     assert check_grounding("En 2008, un bureau à Osaka [1].", "fr", passages, asked) == []  # 2008 is in the question
+    contact = [Document(content="CONTACT PRESSE Tl/Fx: +33 (0) 5 61 14 24 54", meta={"document": "s"})]
+    assert check_grounding("Le numéro est le +33 (0) 5 61 14 24 54 [1].", "fr", contact) == []  # a zero is a number
+    assert "number 0 is not in the passage it cites" in check_grounding("Tél. : 0 5 61 [1].", "fr", [BILAN])
+
+
+def test_a_japanese_month_must_be_the_passages_month():
+    signed = [Document(content="C'est aujourd'hui, 4 Février 2008 à Osaka (Japon), qu'est signé l'accord.", meta={})]
+    assert check_grounding("署名式は2008年2月4日に大阪で行われました [1]。", "ja", signed, "いつ？") == []
+    wrong = check_grounding("署名式は2008年4月4日に行われました [1]。", "ja", signed, "いつ？")
+    assert wrong == ["month 4月 is not in the passage it cites"]  # 4 and 2008 are there, April is not
+
+
+def test_a_currency_must_be_the_passages_currency():
+    budget = [Document(content="Les projets labellisés représentent 38 millions d'euros.", meta={})]
+    assert check_grounding("Le total est de 38 millions d'euros [1].", "fr", budget) == []
+    yen = check_grounding("総額は38億円です [1]。", "ja", budget, "総額は？")
+    assert yen == ["currency yen is not in the passage it cites"]
 
 
 def test_only_wording_failures_are_worth_a_quote():
@@ -95,6 +124,12 @@ def test_only_wording_failures_are_worth_a_quote():
     assert worth_quoting(["name Japan is not in the passage it cites"], "Where will the visit take place?")
     assert not worth_quoting(["name Japan is not in the passage it cites"], "Who leads the visit?")
     assert not worth_quoting(["number 18 is not in the passage it cites"], "Where?")
+    assert worth_quoting(
+        [
+            "a citation stands instead of the fact",
+            "the question asks for a web address, and the answer does not give it",
+        ]
+    )
     assert not worth_quoting(["passage [1] is from «X», which does not name y: answer from the document"], "When?")
 
 
@@ -124,6 +159,44 @@ def test_the_ranker_favours_the_document_named_in_the_question():
     assert found[0].score == pytest.approx(0.84 + 0.1)
     unnamed = ranker.run(query="何社が参加しましたか？", documents=[_scored(BIOJAPAN, 0.86), _scored(STRASBOURG, 0.84)])
     assert [d.meta["document"] for d in unnamed["documents"]] == ["biojapan.md", "kansai.txt"]
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("What is the website of the cluster?", "www.cancerbiosante.fr"),
+        ("報道担当者の電話番号は？", "+33 (0) 5 61 14 24 54"),
+        ("Quelle est l'adresse e-mail du contact presse ?", "presse@example.fr"),
+        ("Qui dirige le pôle ?", "Le pôle"),  # asks for no contact detail: the order stays
+    ],
+)
+def test_a_passage_with_the_contact_detail_asked_for_comes_first(question: str, first: str):
+    texts = [
+        "Le pôle fédère 40 entreprises de Toulouse à Lyon, 2008-2010.",
+        "Pôle Cancer-Bio-Santé: www.cancerbiosante.fr",
+        "Contact : presse@example.fr",
+        "Tl/Fx: +33 (0) 5 61 14 24 54",
+    ]
+    documents = [Document(content=text, score=0.9 - n / 100) for n, text in enumerate(texts)]
+    found = ContactRanker().run(query=question, documents=documents)["documents"]
+    assert first in (found[0].content or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "glossed"),
+    [
+        ("aura lieu du 15 au 17 Octobre 2008 à Yokohama", "du 15 au 17 Octobre 2008（2008年10月15日から17日） à"),
+        ("visited on 3 and 4 November 2008.", "3 and 4 November 2008（2008年11月3日と4日）."),
+        ("en Juin 2008 et Canada courant 2008", "en Juin 2008（2008年6月） et Canada courant 2008"),
+        ("pour la période 2008-2011", "pour la période 2008-2011"),
+    ],
+)
+def test_a_japanese_answer_reads_each_date_in_japanese_too(text: str, glossed: str):
+    passage = Document(content=text, meta={"document": "d.txt", "title": "T"})
+    assert glossed in documents_for_prompt([passage], "ja")[0]["passages"][0][1]
+    assert documents_for_prompt([passage], "fr")[0]["passages"][0][1] == text
+    copied = f"{documents_for_prompt([passage], 'ja')[0]['passages'][0][1]} [1]"
+    assert not written_in(copied, "ja")  # the passage copied with its gloss is not a Japanese answer
 
 
 def test_the_writer_reads_passages_grouped_under_their_document():

@@ -52,6 +52,7 @@ def test_french_questions(question: str) -> None:
         "When was the agreement with the Kansai signed?",
         "Which regions are covered by the Cancer-Bio-Santé cluster and what do they work on?",
         "Will the Life Science Corridor France attend Bio-Japan in Yokohama?",
+        "Lyonbiopôle labeled 22 R&D projects in 2009.",  # a name's accent is not French
     ],
 )
 def test_english_questions(question: str) -> None:

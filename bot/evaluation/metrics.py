@@ -54,6 +54,9 @@ class ItemResult:
     passages: list[dict[str, Any]] = field(default_factory=list)
     #: Why the item counts as failed for this system (empty when it passed).
     problems: list[str] = field(default_factory=list)
+    #: Which writer gave the answer ("llm", "extractive", "refusal") and what its checks rejected on the way.
+    mode: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def reciprocal_rank(self) -> float | None:

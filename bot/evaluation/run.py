@@ -168,7 +168,8 @@ def evaluate_item(
         correct, language_ok, written, problems = judge_answer(item, answer.text, answer.answered)
         out[name] = replace(
             dense, correct=correct, language_ok=language_ok, answer=answer.text, seconds=round(seconds, 3),
-            system=name, answered=answer.answered, answer_language=written, problems=problems,
+            system=name, answered=answer.answered, answer_language=written, problems=problems, mode=answer.mode,
+            notes=answer.notes,
         )  # fmt: skip
     return {name: out[name] for name in systems if name in out}
 
