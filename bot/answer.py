@@ -201,9 +201,10 @@ def written_in(text: str, language: str) -> bool:
 def worth_quoting(problems: list[str], question: str = "") -> bool:
     """True when the draft's facts held and only its words failed: the language, the spelling of a
     name, a name the passages do not use ("Japan" added to "Kobe") when the question does not
-    ask for a name, or a contact detail asked for and left out ("The website is [2]."; the quote is
-    then the line that gives it). Such a draft is replaced by a quote of the passage it cited, not
-    by a refusal; an unsupported number, another document or the wrong kind of answer is refused.
+    ask for a name, a currency changed in translation ("38百万円" for "38 millions d'euros"), or a
+    contact detail asked for and left out ("The website is [2]."; the quote is then the line that
+    gives it). Such a draft is replaced by a quote of the passage it cited, not by a refusal; an
+    unsupported number, another document or the wrong kind of answer is refused.
     """
     wording = ["not written in", "transliterated", "instead of the fact", "does not give it"]
     if question_kind(question) != "person":
