@@ -75,6 +75,16 @@ def test_every_extractive_sentence_is_a_passage_quote(seed_bot: CorridorBot):
     assert all(any(" ".join(q.split()) in p for p in passages) for q in quotes)
 
 
+def test_a_contact_detail_is_quoted_from_the_line_that_gives_it(seed_bot: CorridorBot):
+    question = "What is the website of Lyonbiopole?"
+    _, passages = seed_bot.retrieve(question)
+    elsewhere = [n for n, p in enumerate(passages, start=1) if "lyonbiopole.org" not in (p.content or "")]
+    assert seed_bot._extractive is not None
+    out = seed_bot._extractive.run(question=question, language="en", passages=passages, only=elsewhere[:1])
+    assert out["answered"] and "www.lyonbiopole.org" in out["text"]  # not only the passage a draft cited wrongly
+    assert "cancerbiosante" not in out["text"]  # the line of another cluster's address is not quoted
+
+
 def test_stream_yields_final_answer_and_empty_question_is_refused_politely(seed_bot: CorridorBot):
     parts = list(seed_bot.stream("   "))
     assert len(parts) == 1 and isinstance(parts[0], Answer)
