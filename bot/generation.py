@@ -297,7 +297,8 @@ _DATE = re.compile(
 
 def japanese_dates(text: str) -> str:
     """``text`` with each French or English date followed by its Japanese form: "15 au 17 Octobre 2008
-    （2008年10月15日から17日）". Asked in Japanese, the small model otherwise garbles the month ("15月17日")."""
+    （2008年10月15日から17日）". Asked in Japanese, the small model otherwise garbles the month ("15月17日").
+    ``answer.DATE_GLOSS`` recognises this form when an answer copies it with the passage around it."""
 
     def gloss(date: re.Match[str]) -> str:
         month, year, day, first = _MONTH_NUMBERS[fold(date["month"])], date["year"], date["day"], date["first"]
