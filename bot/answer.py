@@ -23,7 +23,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 
 from bot.chunking import passage_text, split_sentences
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
-from bot.names import ADDRESS, CONTACTS, GENERIC_WORDS, facts, fold, names, words
+from bot.names import ADDRESS, GENERIC_WORDS, asked_contacts, facts, fold, names, words
 
 CITATION = re.compile(r"\[(\d+)\]")
 #: "The website is [2].": the citation stands where the fact should be.
@@ -36,7 +36,7 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
-MONTHS = [
+_MONTHS = [
     ("janvier", "january"), ("février", "fevrier", "february"), ("mars", "march"), ("avril", "april"), ("mai", "may"),
     ("juin", "june"), ("juillet", "july"), ("août", "aout", "august"), ("septembre", "september"),
     ("octobre", "october"), ("novembre", "november"), ("décembre", "decembre", "december"),
@@ -122,7 +122,7 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     the same month in any language ("June" for "Juin").
     """
     known = fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
-    months = {name for names in MONTHS if any(n in known for n in names) for name in names}
+    months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
     known_words = words(known)
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
@@ -148,7 +148,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _with_month_numbers(held: set[str]) -> set[str]:
     """``held`` plus the number of each month it names: "6月" in an answer comes from "juin"."""
-    return held | {str(m) for m, names in enumerate(MONTHS, start=1) if any(fold(n) in held for n in names)}
+    return held | {str(m) for m, names in enumerate(_MONTHS, start=1) if any(fold(n) in held for n in names)}
 
 
 def repoint_citations(text: str, question: str, passages: list[Document]) -> str:
@@ -237,7 +237,7 @@ def _unsupported_numbers(text: str, passages: list[Document], question: str = ""
     """Numbers of ``text`` that neither the passages nor the question state (month names count as their number)."""
     support = " ".join(passage_text(doc) for doc in passages)
     supported = _numbers(support) | _numbers(question)
-    supported |= {str(m) for m, names in enumerate(MONTHS, start=1) if any(n in normalise(support) for n in names)}
+    supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(n in normalise(support) for n in names)}
     return sorted(n for n in _numbers(own_words(text)) if n not in supported)
 
 
@@ -253,7 +253,7 @@ _MONTH_NUMBER = re.compile(r"(?<!\d)(\d{1,2})\s*月")
 def _months(text: str) -> set[int]:
     """The months ``text`` names, in any of the three languages ("juin", "June", "6月")."""
     folded = fold(text)
-    named = {m for m, names in enumerate(MONTHS, start=1) if any(re.search(rf"\b{fold(n)}\b", folded) for n in names)}
+    named = {m for m, names in enumerate(_MONTHS, start=1) if any(re.search(rf"\b{fold(n)}\b", folded) for n in names)}
     return named | {int(n) for n in _MONTH_NUMBER.findall(normalise(text))}
 
 
@@ -346,7 +346,7 @@ _NUMBER_WORDS = re.compile(
 #: How an amount is written without its currency: "3,2 millions", "38 billion", "3800万".
 _SCALE = re.compile(r"\b(millions?|milliards?|billions?|thousands?|milliers?)\b|\d\s*[kKM]\b|[万億]", re.I)
 _YEAR_OR_MONTH = re.compile(
-    r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in MONTHS for n in names), re.I
+    r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
 )
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
 
@@ -366,7 +366,7 @@ _OPENERS = frozenset({
 
 def _new_names(text: str, question: str) -> list[str]:
     """Capitalised Latin words (not months) and runs of kanji or katakana that the question does not hold."""
-    ordinary = _OPENERS | {n for names in MONTHS for n in names}
+    ordinary = _OPENERS | {n for names in _MONTHS for n in names}
     asked = fold(question)
     latin = [w for w in re.findall(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+", text) if fold(w) not in ordinary]
     return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked]
@@ -423,8 +423,8 @@ def wrong_kind(text: str, question: str) -> list[str]:
         return [f"the question asks for a {kind}, and the answer gives none"]
     return [
         f"the question asks for a {contact}, and the answer does not give it"
-        for contact, (asking, given) in CONTACTS.items()
-        if asking.search(question) and not given.search(body)
+        for contact, given in asked_contacts(question).items()
+        if not given.search(body)
     ]
 
 
@@ -541,7 +541,7 @@ class ExtractiveAnswerWriter:
         not an answer either. A contact detail is looked for in every passage, on a line that names
         what the question names: a model that wrote "The website is [2]." often cited the wrong one."""
         candidates: list[tuple[int, str]] = []
-        wanted = [given for asking, given in CONTACTS.values() if asking.search(question)]
+        wanted = list(asked_contacts(question).values())
         for number, doc in enumerate(passages, start=1):
             if only and number not in only and not wanted:
                 continue

@@ -89,7 +89,8 @@ def _text_encoding(data: bytes) -> str:
         return best.encoding if best else "latin-1"
 
 
-_MONTHS = {
+#: Month names in French and English (with and without accents), lower case → their number.
+MONTH_NUMBERS = {
     # French
     "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
@@ -97,12 +98,13 @@ _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
     "september": 9, "october": 10, "november": 11, "december": 12,
 }  # fmt: skip
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+#: The names as a regex alternation, longest first.
+MONTH_NAMES = "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True))
 _DATE_PATTERNS = [
     (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
     (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), ("y", "m", "d")),
-    (re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({_MONTH})\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
-    (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
+    (re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({MONTH_NAMES})\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
+    (re.compile(rf"\b({MONTH_NAMES})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
 ]
 
 
@@ -114,7 +116,7 @@ def find_date(text: str) -> str | None:
         if not match:
             continue
         parts = dict(zip(order, match.groups(), strict=True))
-        month = _MONTHS[parts["M"].lower()] if "M" in parts else int(parts["m"])
+        month = MONTH_NUMBERS[parts["M"].lower()] if "M" in parts else int(parts["m"])
         day, year = int(parts["d"]), int(parts["y"])
         if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
             found.append((match.start(), f"{year:04d}-{month:02d}-{day:02d}"))

@@ -22,13 +22,13 @@ from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.dataclasses import ChatMessage, StreamingChunk
 from haystack.utils import Secret
 
-from bot.answer import CITATION, MONTHS, check_grounding, cited_numbers, own_words, repoint_citations, worth_quoting
+from bot.answer import CITATION, check_grounding, cited_numbers, own_words, repoint_citations, worth_quoting
 from bot.chunking import passage_text
 from bot.config import Settings
+from bot.documents import MONTH_NAMES, MONTH_NUMBERS
 from bot.language import LANGUAGE_NAMES, common_words, is_japanese, message
 from bot.llm_model import QWEN_0_5B, QWEN_1_5B, ModelUnavailable, ensure_gguf
 from bot.llm_server import LocalLlamaServer
-from bot.names import fold
 
 logger = logging.getLogger(__name__)
 
@@ -286,11 +286,10 @@ def documents_for_prompt(passages: list[Document], language: str = "") -> list[d
     return documents
 
 
-_MONTH_NUMBERS = {fold(name): number for number, names in enumerate(MONTHS, start=1) for name in names}
 #: "4 Février 2008", "du 15 au 17 Octobre 2008", "3 and 4 November 2008", "Juin 2008".
 _DATE = re.compile(
     r"\b(?:(?P<first>\d{1,2})(?:er)?\s*(?P<joiner>au|et|and|to|-|–)\s*)?(?:(?P<day>\d{1,2})(?:er)?\s+)?"
-    rf"(?P<month>{'|'.join(name for names in MONTHS for name in names)})\s+(?P<year>(?:19|20)\d{{2}})\b",
+    rf"(?P<month>{MONTH_NAMES})\s+(?P<year>(?:19|20)\d{{2}})\b",
     re.IGNORECASE,
 )
 
@@ -301,7 +300,7 @@ def japanese_dates(text: str) -> str:
     ``answer.DATE_GLOSS`` recognises this form when an answer copies it with the passage around it."""
 
     def gloss(date: re.Match[str]) -> str:
-        month, year, day, first = _MONTH_NUMBERS[fold(date["month"])], date["year"], date["day"], date["first"]
+        month, year, day, first = MONTH_NUMBERS[date["month"].lower()], date["year"], date["day"], date["first"]
         joiner = "と" if date["joiner"] in ("et", "and") else "から"
         days = f"{first}日{joiner}{day}日" if first and day else f"{day}日" if day else ""
         return f"{date.group()}（{year}年{month}月{days}）"

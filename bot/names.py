@@ -64,6 +64,11 @@ CONTACTS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
+def asked_contacts(question: str) -> dict[str, re.Pattern[str]]:
+    """The contact details ``question`` asks for, each with the pattern of how a text gives it."""
+    return {contact: given for contact, (asking, given) in CONTACTS.items() if asking.search(question)}
+
+
 def facts(text: str) -> set[str]:
     """The names, numbers and address parts of ``text`` (folded): what an answer copies from the passage it read."""
     parts = {w for address in ADDRESS.findall(text) for w in words(address)}

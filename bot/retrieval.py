@@ -11,7 +11,7 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.config import Settings
 from bot.embedders import text_embedder
-from bot.names import CONTACTS, NameWeights, names, words
+from bot.names import NameWeights, asked_contacts, names, words
 
 
 @component
@@ -117,7 +117,7 @@ class ContactRanker:
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document]) -> dict[str, list[Document]]:
         """Rescore ``documents`` (cosine similarities) for the contact details ``query`` asks for, if any."""
-        held = [pattern for asking, pattern in CONTACTS.values() if asking.search(query)]
+        held = list(asked_contacts(query).values())
         if not held:
             return {"documents": documents}
         rescored = [
