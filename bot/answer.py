@@ -22,8 +22,9 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from bot.chunking import passage_text, split_sentences
+from bot.documents import month_days
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
-from bot.names import ADDRESS, GENERIC_WORDS, asked_contacts, facts, fold, names, words
+from bot.names import ADDRESS, GENERIC_WORDS, SoundIndex, asked_contacts, facts, fold, names, question_names, words
 
 CITATION = re.compile(r"\[(\d+)\]")
 #: "The website is [2].": the citation stands where the fact should be.
@@ -237,7 +238,7 @@ def _unsupported_numbers(text: str, passages: list[Document], question: str = ""
     """Numbers of ``text`` that neither the passages nor the question state (month names count as their number)."""
     support = " ".join(passage_text(doc) for doc in passages)
     supported = _numbers(support) | _numbers(question)
-    supported |= {str(m) for m, names in enumerate(_MONTHS, start=1) if any(n in normalise(support) for n in names)}
+    supported |= {str(m) for m in _months(support)}
     return sorted(n for n in _numbers(own_words(text)) if n not in supported)
 
 
@@ -265,6 +266,13 @@ def _unsupported_months(text: str, passages: list[Document], question: str = "")
     return [f"month {m}月 is not in the passage it cites" for m in sorted(written - held)]
 
 
+def _unsupported_days(text: str, passages: list[Document], question: str = "") -> list[tuple[int, int]]:
+    """Days of a month that the answer gives and no date of the passages or the question states as such:
+    "2008年2月4日" put together from "4 Décembre 2007" and "début Février 2008" holds only their numbers."""
+    held = month_days(" ".join(passage_text(doc) for doc in passages) + " " + question)
+    return sorted(month_days(own_words(text)) - held)
+
+
 def cited_support(text: str, passages: list[Document]) -> list[tuple[str, list[Document]]]:
     """Each sentence of the answer with the passages it cites (an uncited sentence: all that the answer cites)."""
     everything = [passages[n - 1] for n in cited_numbers(text, len(passages))] or passages
@@ -286,6 +294,8 @@ def borrowed_facts(text: str, question: str, passages: list[Document]) -> list[s
         where = "the passage it cites" if len(cited) == 1 else "the passages it cites"
         problems += [f"number {n} is not in {where}" for n in _unsupported_numbers(sentence, cited, question)]
         problems += _unsupported_months(sentence, cited, question)
+        days = _unsupported_days(sentence, cited, question)
+        problems += [f"day {d} of month {m} is not a date in {where}" for m, d in days]
         problems += [f"name {n} is not in {where}" for n in unsupported_names(sentence, question, cited)]
         held = fold(" ".join(passage_text(doc) for doc in cited))
         problems += [f"address {a} is not in {where}" for a in ADDRESS.findall(sentence) if fold(a) not in held]
@@ -302,20 +312,28 @@ def document_words(doc: Document) -> set[str]:
     return words(f"{doc.meta.get('title', '')} {passage_text(doc)}")
 
 
+def _names_in(passages: list[Document]) -> SoundIndex:
+    """The Latin names of the passages and their titles, for what a Japanese text names (関西: Kansai)."""
+    return SoundIndex(names(" ".join(f"{doc.meta.get('title', '')} {passage_text(doc)}" for doc in passages)))
+
+
 def wrong_document(text: str, question: str, passages: list[Document]) -> list[str]:
     """Cited passages whose document names none of the question's names that tell the documents apart.
 
     "How many companies did the Kansai delegation meet in Strasbourg?" answered from the BioJapan
     report: that document names neither Kansai nor Strasbourg, while another one does. Each document
     is known by its title and its passages here; names that every document holds (or none) tell
-    nothing and are not checked, and passages from a single document are never checked.
+    nothing and are not checked, and passages from a single document are never checked. Names written
+    in Japanese, in the question or a passage, count as the Latin names they read as (関西: Kansai).
     """
+    vocabulary = _names_in(passages)
     held: dict[str, set[str]] = {}
     for doc in passages:
         name = str(doc.meta.get("document", ""))
-        held[name] = held.get(name, set()) | document_words(doc)
+        held[name] = held.get(name, set()) | document_words(doc) | question_names(passage_text(doc), vocabulary)
     documents = list(held.values())
-    telling = {n for n in names(question) if any(n in w for w in documents) and not all(n in w for w in documents)}
+    asked = question_names(question, vocabulary)
+    telling = {n for n in asked if any(n in w for w in documents) and not all(n in w for w in documents)}
     if not telling:
         return []
     return [
@@ -429,14 +447,22 @@ def wrong_kind(text: str, question: str) -> list[str]:
 
 
 #: Roles that a "who" question asks about, in the three languages: the passage cited for the answer
-#: must state the same role ("the president of X" is not X's director general).
+#: must state the same role ("the president of X" is not X's director general). Heading something
+#: covers chairing it too ("Qui dirige X ?" / "X, présidé par Y").
 ROLES: dict[str, re.Pattern[str]] = {
     "president": re.compile(r"presiden|\bchair|会長|社長|理事長|議長|総裁"),
+    "head": re.compile(
+        r"\bdirig|\bdirect|\bhead|\blead|\bled\b|\bchef\b|\bcondu[ci]|a la tete|\bpresid|\bchair|"
+        r"率い|所長|ディレクター|会長|社長|理事長|トップ"
+    ),
 }
 
 
-#: What follows a role word when it says whose role it is: "président de bioMerieux Japon", "chair of the …".
-_ROLE_OF = re.compile(r"\w*\s*(?:de la|de l'|de|du|des|d'|of the|of)\s*((?:[^\s,;()]+\s*){1,3})")
+#: What follows a role word when it says whose role it is, to the end of the clause: "président de
+#: bioMerieux Japon", "Directeur Général du Pôle Alsace BioValley", "chef de bureau … à la DGE".
+_ROLE_OF = re.compile(
+    r"\w*(?:\s+(?:general|adjoint|delegue|executi)\w*)?\s*(?:de la|de l'|de|du|des|d'|of the|of)\s*([^,;()]{1,60})"
+)
 
 
 def _role_of_another(held: str, end: int, asked: set[str]) -> bool:
@@ -454,7 +480,9 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
     names: "Bruno Bombarde (président de bioMerieux Japon)" does not chair Lyonbiopôle.
     """
     asked = [role for role, pattern in ROLES.items() if pattern.search(fold(question))]
-    of_whom = names(question)
+    if question_kind(question) != "person":  # "direct", "lead" are common words in other questions
+        asked = [role for role in asked if role != "head"]
+    of_whom = question_names(question, _names_in(passages))
     problems = []
     for sentence, cited in cited_support(text, passages):
         given = [n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS]

@@ -16,6 +16,7 @@ from bot.answer import Answer
 from bot.bot import CorridorBot
 from bot.config import Settings
 from bot.index import IndexUnavailable, ReindexReport
+from bot.language import message
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,10 +136,13 @@ def _print_report(report: ReindexReport) -> None:
 
 
 def _print_answer(answer: Answer, streamed: str) -> None:
-    if answer.text.strip() != streamed.strip():
-        print(("\n" if streamed else "") + answer.text)
-    else:
+    """The final answer, under the streamed draft; a draft the checks rejected is marked as withdrawn."""
+    if answer.text.strip() == streamed.strip():
         print()
+    elif streamed:
+        print(f"\n{message('draft_withdrawn', answer.language)}\n{answer.text}")
+    else:
+        print(answer.text)
     for source in answer.sources:
         mark = "*" if source.cited else " "
         print(f"{mark}[{source.number}] {source.document} ({source.score:.2f}): {source.text[:160]!r}")

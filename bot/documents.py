@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,40 @@ _DATE_PATTERNS = [
     (re.compile(rf"\b(\d{{1,2}})(?:er)?\s+({MONTH_NAMES})\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
     (re.compile(rf"\b({MONTH_NAMES})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
 ]
+
+
+#: A day of a month, alone or in a range or pair of days, as the three languages write it: "15 au 17
+#: octobre", "3 and 4 November", "November 5", "10月15日から17日", "2008-11-03".
+_MONTH_DAYS = [
+    re.compile(
+        rf"(?<![\d.,])(?P<first>\d{{1,2}})(?:er)?(?:\s*(?P<joiner>au|et|and|to|-|–)\s*(?P<last>\d{{1,2}})(?:er)?)?"
+        rf"\s+(?P<month>{MONTH_NAMES})\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\b(?P<month>{MONTH_NAMES})\s+(?P<first>\d{{1,2}})(?:st|nd|rd|th)?"
+        r"(?:\s*(?P<joiner>-|–|to|and)\s*(?P<last>\d{1,2}))?(?![\d,.]?\d)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"(?P<month>\d{1,2})\s*月\s*(?P<first>\d{1,2})\s*日(?:\s*(?P<joiner>から|～|〜|-|–|と)\s*(?P<last>\d{1,2})\s*日)?"),
+    re.compile(r"(?<!\d)\d{4}-(?P<month>\d{2})-(?P<first>\d{2})(?!\d)"),
+]
+
+
+def month_days(text: str) -> set[tuple[int, int]]:
+    """The (month, day) pairs ``text`` states, each day of a range included ("du 15 au 17 octobre": 15, 16, 17)."""
+    found = set()
+    for pattern in _MONTH_DAYS:
+        for match in pattern.finditer(unicodedata.normalize("NFKC", text)):
+            named = match["month"].lower()
+            month = MONTH_NUMBERS[named] if named in MONTH_NUMBERS else int(named)
+            parts = match.groupdict()
+            first = int(parts["first"])
+            last = int(parts["last"]) if parts.get("last") else first
+            pair = parts.get("joiner") in ("et", "and", "と")
+            days = (first, last) if pair else range(first, last + 1)
+            found |= {(month, day) for day in days if 1 <= month <= 12 and 1 <= day <= 31}
+    return found
 
 
 def find_date(text: str) -> str | None:

@@ -29,6 +29,7 @@ from bot.documents import MONTH_NAMES, MONTH_NUMBERS
 from bot.language import LANGUAGE_NAMES, common_words, is_japanese, message
 from bot.llm_model import QWEN_0_5B, QWEN_1_5B, ModelUnavailable, ensure_gguf
 from bot.llm_server import LocalLlamaServer
+from bot.names import facts, question_names, words
 
 logger = logging.getLogger(__name__)
 
@@ -249,8 +250,10 @@ class LLMAnswerWriter:
             text = self._generate(passages, question, language, feedback, on_text if attempt == 0 else None)
             if not text or _REFUSAL.search(text):
                 return {"text": message("not_found", language), "answered": False, "notes": notes}
-            text = _add_missing_citation(_bare_answer_framed(text, language), passages)
-            text = repoint_citations(text, question, passages)
+            # Only the model's own citations are repointed: one added here would move to whichever passage
+            # holds the answer's numbers, the way a borrowed "18社" finds its source.
+            text = repoint_citations(_bare_answer_framed(text, language), question, passages)
+            text = _add_missing_citation(text, passages)
             problems = check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
             if not problems:
                 return {"text": text, "answered": True, "notes": notes}
@@ -309,19 +312,28 @@ def japanese_dates(text: str) -> str:
 
 
 def _add_missing_citation(text: str, passages: list[Document]) -> str:
-    """A model that forgets [n] gets the passage sharing most words with its answer.
+    """A model that forgets [n] gets the passage sharing most names and long words with its answer.
 
-    Words of four letters or more between spaces count, so a Japanese answer is matched by its Latin
-    names only: matching its kanji and numbers too tied borrowed facts to a passage that holds them
-    (measured: two more wrong answers, "18社" for the companies visited in Alsace). An answer that
-    shares no word with any passage (typically one the model made up) stays uncited, so the
-    grounding check rejects it.
+    A Japanese answer is matched by its names only, Latin ones and those its kana or kanji read as
+    (大阪: Osaka): matching its other kanji and its numbers too tied borrowed facts to a passage that
+    holds them (measured: two more wrong answers, "18社" for the companies visited in Alsace). Its
+    numbers only break a tie between passages that share as many names. A Japanese answer with no
+    name or number ("強みは強力なパートナリティです") gives the checks nothing to hold against a passage,
+    and an answer that shares nothing with any passage (typically one the model made up): both stay
+    uncited, so the grounding check rejects them.
     """
-    if cited_numbers(text, len(passages)) or not passages:
+    if cited_numbers(text, len(passages)) or not passages or (is_japanese(own_words(text)) and not facts(text)):
         return text
-    words = {w.lower() for w in text.split() if len(w) > 3}
-    overlap = [len(words & {w.lower() for w in (doc.content or "").split()}) for doc in passages]
-    return f"{text} [{overlap.index(max(overlap)) + 1}]" if max(overlap) else text
+    held = [words(passage_text(doc)) for doc in passages]
+    said = {w for w in words(text) if len(w) > 3 and w.isalpha() and w.isascii()}
+    said |= question_names(text, set().union(*held))
+    overlap = [len(said & passage) for passage in held]
+    if not max(overlap):
+        return text
+    numbers = {w for w in words(text) if w.isdigit()}
+    tied = [n for n, shared in enumerate(overlap) if shared == max(overlap)]
+    best = max(tied, key=lambda n: len(numbers & held[n]))  # numbers only choose among the passages names chose
+    return f"{text} [{best + 1}]"
 
 
 def _bare_answer_framed(text: str, language: str) -> str:

@@ -183,6 +183,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "According to the documents (quoted in the original language):",
         "ja": "資料の該当箇所（原文のまま引用）：",
     },
+    "draft_withdrawn": {
+        "fr": "(Brouillon ci-dessus retiré : les passages cités ne le confirment pas.)",
+        "en": "(Draft above withdrawn: the passages it cites do not bear it out.)",
+        "ja": "（上の下書きは引用箇所で裏付けられないため取り下げました。）",
+    },
     "no_llm": {
         "fr": "(Mode sans modèle de langue : extraits les plus pertinents.)",
         "en": "(Running without a language model: the most relevant passages are quoted.)",

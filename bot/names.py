@@ -7,11 +7,16 @@ them to catch a fact borrowed from a neighbouring document.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
+
+from anyascii import anyascii
 
 #: A capitalised Latin word; the look-behind lets "のBioJapan" count (Japanese has no spaces).
 _NAME = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ0-9'’-]+")
@@ -25,7 +30,8 @@ _NOT_NAMES = frozenset({
 #: Capitalised words that name a kind of body or role, not a particular one: an answer may write
 #: "the Council" or "le Conseil" for a body whose name the passages give in another language.
 GENERIC_WORDS = frozenset({
-    "council", "conseil", "president", "presidente", "director", "directeur", "directrice", "region", "university",
+    "council", "conseil", "president", "presidente", "director", "directeur", "directrice", "general", "generale",
+    "region", "university",
     "universite", "centre", "center", "pole", "institut", "institute", "societe", "company", "agence", "agency",
     "ministere", "ministry", "commission", "fondation", "foundation", "laboratoire", "laboratory", "association",
     "alliance", "cluster", "prefecture", "prefect", "department", "departement", "government", "gouvernement",
@@ -33,9 +39,11 @@ GENERIC_WORDS = frozenset({
 
 
 def fold(text: str) -> str:
-    """Lower case without accents (NFKD, combining marks dropped), so "Generale" matches "Générale"."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lower case without accents, so "Generale" matches "Générale"; kana keep their voicing marks (ディ)."""
+    return "".join(
+        c if c > "\u024f" else "".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d))
+        for c in unicodedata.normalize("NFKC", text).lower()
+    )
 
 
 def words(text: str) -> set[str]:
@@ -107,3 +115,102 @@ class NameWeights:
         weights = {name: max(self.weight(name), 0.0) for name in question_names}
         total = sum(weights.values())
         return sum(w for name, w in weights.items() if name in document_words) / total if total else 0.0
+
+
+#: Latin spellings that sound alike, for comparing a name with how Japanese reads it ("Alsace" / アルザス).
+_SOUNDS = [
+    (r"ph", "f"), (r"th", "t"), (r"ch", "sh"), (r"qu|ck", "k"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"x", "ks"),
+    (r"v", "b"), (r"l", "r"), (r"z", "s"), (r"y", "i"), (r"h", ""), (r"([a-z])\1", r"\1"),
+]  # fmt: skip
+_VOWELS = re.compile(r"[aeiou]")
+
+
+@functools.lru_cache(maxsize=65536)
+def _sounds(word: str, japanese: bool) -> tuple[str, str]:
+    """``word`` spelled by sound, and its consonants: French "ou" is u, Japanese "ou" and doubled vowels
+    are long vowels."""
+    word = re.sub(r"ou|oo", "o", word) if japanese else re.sub(r"eau|au", "o", word).replace("ou", "u")
+    for pattern, replacement in _SOUNDS:
+        word = re.sub(pattern, replacement, word)
+    return word, _VOWELS.sub("", word)
+
+
+class SoundIndex:
+    """Names by how they sound, to find in one look-up those a romanised Japanese reading matches.
+
+    Japanese readings of Japanese names match spelled by sound ("koube" / "kobe"); names from other
+    languages, written in katakana, gain vowels ("su", "ru") and lose final consonants, so their
+    consonants must match instead (and the first sound), three of them at least ("rss": "aruzasu" /
+    "alsace"), save a final one where katakana ends in an added vowel ("sutorasuburu" / "strasbourg").
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_sound: dict[str, set[str]] = {}
+        self.by_consonants: dict[tuple[str, str], set[str]] = {}
+        self.by_consonants_but_last: dict[tuple[str, str], set[str]] = {}
+        for name in names:
+            sound, consonants = _sounds(name, japanese=False)
+            self.by_sound.setdefault(sound, set()).add(name)
+            self.by_consonants.setdefault((sound[:1], consonants), set()).add(name)
+            self.by_consonants_but_last.setdefault((sound[:1], consonants[:-1]), set()).add(name)
+
+    def matches(self, reading: str) -> set[str]:
+        """The names that ``reading`` ("kansai", "aruzasu", "sutorasuburu") may stand for."""
+        sound, consonants = _sounds(reading, japanese=True)
+        found = set(self.by_sound.get(sound, ()))
+        if len(consonants) >= 3:
+            found |= self.by_consonants.get((sound[:1], consonants), set())
+            if re.search(r"(?:[^aeiou]u|[td]o)$", reading):  # a vowel katakana adds at the end: ル, ド
+                found |= self.by_consonants_but_last.get((sound[:1], consonants), set())
+        return found
+
+
+def sounds_like(reading: str, name: str) -> bool:
+    """Whether the romanised Japanese ``reading`` may be the folded Latin ``name`` (see ``SoundIndex``)."""
+    return name in SoundIndex([name]).matches(reading)
+
+
+@functools.cache
+def _tokenizer() -> Any:
+    from janome.tokenizer import Tokenizer  # a dictionary of Japanese words and their readings, in the wheel
+
+    return Tokenizer(mmap=True)  # the dictionary stays in its file: ~75 MB of memory, not ~300
+
+
+_tokenizer_lock = threading.Lock()
+
+
+_KATAKANA = re.compile(r"[ァ-ヺー・]+")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+@functools.lru_cache(maxsize=1024)
+def japanese_readings(text: str) -> tuple[str, ...]:
+    """The romanised readings of the names ``text`` writes in Japanese: proper nouns (関西 → kansai) and
+    katakana words, alone and run together (アルザス・バイオバレー → aruzasu, baio, bare, baiobare)."""
+    if not _JAPANESE.search(text):
+        return ()
+    with _tokenizer_lock:
+        tokens = list(_tokenizer().tokenize(text))
+    readings, run = [], []
+    for token in tokens:
+        katakana = bool(_KATAKANA.fullmatch(token.surface))
+        if not katakana and ("固有名詞" not in token.part_of_speech or not _JAPANESE.search(token.surface)):
+            run = []
+            continue
+        for part in (token.reading if token.reading != "*" else token.surface).split("・"):
+            run = [*run, anyascii(part.replace("ッ", "")).lower()] if part else []  # ッ: the next consonant doubles
+            readings += [run[-1], "".join(run)] if run else []
+    return tuple(dict.fromkeys(r for r in readings if len(r) >= 3))
+
+
+def question_names(question: str, vocabulary: SoundIndex | Iterable[str]) -> set[str]:
+    """``names(question)``, and the folded names of ``vocabulary`` that the question writes in Japanese.
+
+    "関西の代表団はアルザスで…" names Kansai and Alsace, as the documents write them.
+    """
+    readings = japanese_readings(question)
+    if not readings:
+        return names(question)
+    index = vocabulary if isinstance(vocabulary, SoundIndex) else SoundIndex(vocabulary)
+    return names(question).union(*(index.matches(r) for r in readings))

@@ -11,7 +11,7 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.config import Settings
 from bot.embedders import text_embedder
-from bot.names import NameWeights, asked_contacts, names, words
+from bot.names import NameWeights, SoundIndex, asked_contacts, japanese_readings, names, question_names, words
 
 
 @component
@@ -64,7 +64,8 @@ class NameMatchRanker:
     companies" finds every document that counts companies. The names in the question ("Pacific Bio
     Alliance", "Kanazawa") say which document it is about. Each passage's similarity score gets
     ``weight`` × the share of the question's names that its document (title and text) holds, each
-    name weighted by how few documents hold it.
+    name weighted by how few documents hold it. A Japanese question's 関西 or アルザス counts as the
+    documents' Kansai or Alsace.
 
     Usage example:
     ```python
@@ -77,17 +78,23 @@ class NameMatchRanker:
         self.weight = weight
         self.top_k = top_k
         self.document_words: dict[str, set[str]] = {}
+        vocabulary: set[str] = set()
         for chunk in chunks:
+            vocabulary |= names(f"{chunk.meta.get('title', '')} {chunk.content or ''}")
             name = str(chunk.meta.get("document", ""))
             if name not in self.document_words:
                 self.document_words[name] = words(str(chunk.meta.get("title", "")))
             self.document_words[name] |= words(chunk.content or "")
+        self.sounds = SoundIndex(vocabulary)
+        for chunk in chunks:  # a Japanese document's アルザス is the others' Alsace
+            readings = japanese_readings(f"{chunk.meta.get('title', '')} {chunk.content or ''}")
+            self.document_words[str(chunk.meta.get("document", ""))].update(*map(self.sounds.matches, readings))
         self.weights = NameWeights(self.document_words.values())
 
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
         """Add the name match to the scores of ``documents`` (cosine similarities) and keep the best ``top_k``."""
-        asked = names(query)
+        asked = question_names(query, self.sounds)
         rescored = []
         for doc in documents:
             words_of_document = self.document_words.get(str(doc.meta.get("document", "")), set())

@@ -159,6 +159,14 @@ def test_an_answer_sharing_no_word_with_the_passages_gets_no_citation():
     signed = [Document(content="Signé à Osaka en 2008."), Document(content="Contact : Alexandra Foissac, 2009.")]
     assert _add_missing_citation("2009年に行われました。", signed) == "2009年に行われました。"  # numbers tell nothing
     assert _add_missing_citation("Alexandra Foissac です。", signed).endswith("[2]")  # names do
+    assert _add_missing_citation("2009年に大阪で行われました。", signed).endswith("[1]")  # 大阪 reads Osaka
+    shown = [*signed, Document(content="BioJapan 2009")]
+    assert _add_missing_citation("次回は2009年のBioJapanです。", shown).endswith("[3]")  # a name inside Japanese
+    alsace = [Document(content="Alsace BioValley : chimie, biologie.")]
+    unchecked = "アルザスの強みは生物産業です。"  # a name read from katakana, no fact the checks could verify
+    assert _add_missing_citation(unchecked, alsace) == unchecked
+    both = [Document(content="BioJapan : 18 entreprises."), Document(content="BioJapan 2009 est prévu.")]
+    assert _add_missing_citation("次回は2009年のBioJapanです。", both).endswith("[2]")  # numbers break the tie
 
 
 def test_a_bare_name_answers_a_japanese_question_in_japanese():

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from conftest import SEED
 
-from bot.cli import main
+from bot.answer import Answer
+from bot.cli import _print_answer, main
 from bot.language import message
 
 pytestmark = pytest.mark.e2e
@@ -73,6 +74,26 @@ def first_index(workspace: Workspace) -> subprocess.CompletedProcess[str]:
 def indexed(workspace: Workspace, first_index: subprocess.CompletedProcess[str]) -> Workspace:
     assert first_index.returncode == 0, first_index.stderr
     return workspace
+
+
+@pytest.mark.parametrize(
+    ("streamed", "final", "withdrawn"),
+    [
+        ("The website is [2].", "« www.lyonbiopole.org » [1]", True),
+        ("Il est dirigé par Nicolas Carboni [1].", "Il est dirigé par Nicolas Carboni [1].", False),
+        ("", "The documents do not contain the answer to this question.", False),
+    ],
+)
+def test_a_streamed_draft_the_checks_rejected_is_marked_withdrawn(
+    capsys: pytest.CaptureFixture[str], streamed: str, final: str, withdrawn: bool
+) -> None:
+    print(streamed, end="")
+    _print_answer(Answer(text=final, language="en", answered=True), streamed)
+    shown = capsys.readouterr().out
+    assert shown.count(final) == 1
+    assert (message("draft_withdrawn", "en") in shown) is withdrawn
+    if withdrawn:
+        assert shown.index(message("draft_withdrawn", "en")) < shown.index(final)
 
 
 def test_console_script_is_installed() -> None:

@@ -18,6 +18,7 @@ from bot.documents import (
     PressDocumentConverter,
     find_date,
     find_title,
+    month_days,
     read_source,
 )
 
@@ -439,3 +440,21 @@ def test_metadata_keeps_existing_meta_and_content() -> None:
     assert doc.meta["custom"] == 1 and doc.meta["document"] == "a.txt"
     assert doc.meta["language"] == "en"
     assert "title" not in original.meta  # the input is not modified
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("du 15 au 17 Octobre 2008", {(10, 15), (10, 16), (10, 17)}),
+        ("on 3 and 4 November 2008", {(11, 3), (11, 4)}),
+        ("November 5, 2008", {(11, 5)}),
+        ("le 1er juin 2008", {(6, 1)}),
+        ("2009年9月16日", {(9, 16)}),
+        ("11月3日と4日", {(11, 3), (11, 4)}),
+        ("2008-11-03", {(11, 3)}),
+        ("début Février 2008, juin 2008", set()),  # months without a day
+        ("Tél. : 05 61 14 24 54 mai", set()),  # not a day
+    ],
+)
+def test_month_days_reads_the_days_each_language_writes(text: str, days: set[tuple[int, int]]) -> None:
+    assert month_days(text) == days
