@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer
+from bot.answer import CITATION, Answer
 from bot.bot import CorridorBot
 from bot.config import Settings
 from bot.index import IndexUnavailable, ReindexReport
@@ -136,13 +136,15 @@ def _print_report(report: ReindexReport) -> None:
 
 
 def _print_answer(answer: Answer, streamed: str) -> None:
-    """The final answer, under the streamed draft; a draft the checks rejected is marked as withdrawn."""
+    """The final answer, under the streamed draft: a draft the checks rejected is marked as withdrawn,
+    one whose citation moved to another passage as corrected."""
     if answer.text.strip() == streamed.strip():
         print()
-    elif streamed:
-        print(f"\n{message('draft_withdrawn', answer.language)}\n{answer.text}")
-    else:
+    elif not streamed:
         print(answer.text)
+    else:
+        same_words = CITATION.sub("", answer.text).split() == CITATION.sub("", streamed).split()
+        print(f"\n{message('citation_corrected' if same_words else 'draft_withdrawn', answer.language)}\n{answer.text}")
     for source in answer.sources:
         mark = "*" if source.cited else " "
         print(f"{mark}[{source.number}] {source.document} ({source.score:.2f}): {source.text[:160]!r}")

@@ -183,6 +183,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "According to the documents (quoted in the original language):",
         "ja": "資料の該当箇所（原文のまま引用）：",
     },
+    "citation_corrected": {
+        "fr": "(Citation corrigée vers le passage qui l'énonce :)",
+        "en": "(Citation corrected to the passage that states it:)",
+        "ja": "（出典番号を該当する箇所に修正しました：）",
+    },
     "draft_withdrawn": {
         "fr": "(Brouillon ci-dessus retiré : les passages cités ne le confirment pas.)",
         "en": "(Draft above withdrawn: the passages it cites do not bear it out.)",

@@ -1,4 +1,5 @@
-"""The proper names a text holds (Latin script), folded so that "Générale" matches "generale".
+"""The proper names a text holds (Latin script), folded so that "Générale" matches "generale", and the
+Latin names a Japanese text writes in kanji or katakana (関西: Kansai, アルザス: Alsace).
 
 Press documents about the same kinds of facts differ mostly by whom and what they name: the
 retriever uses a question's names to favour the document about them, and the answer checks use
@@ -31,10 +32,10 @@ _NOT_NAMES = frozenset({
 #: "the Council" or "le Conseil" for a body whose name the passages give in another language.
 GENERIC_WORDS = frozenset({
     "council", "conseil", "president", "presidente", "director", "directeur", "directrice", "general", "generale",
-    "region", "university",
-    "universite", "centre", "center", "pole", "institut", "institute", "societe", "company", "agence", "agency",
-    "ministere", "ministry", "commission", "fondation", "foundation", "laboratoire", "laboratory", "association",
-    "alliance", "cluster", "prefecture", "prefect", "department", "departement", "government", "gouvernement",
+    "region", "university", "universite", "centre", "center", "pole", "institut", "institute", "societe", "company",
+    "agence", "agency", "ministere", "ministry", "commission", "fondation", "foundation", "laboratoire",
+    "laboratory", "association", "alliance", "cluster", "prefecture", "prefect", "department", "departement",
+    "government", "gouvernement",
 })  # fmt: skip
 
 
@@ -165,11 +166,6 @@ class SoundIndex:
         return found
 
 
-def sounds_like(reading: str, name: str) -> bool:
-    """Whether the romanised Japanese ``reading`` may be the folded Latin ``name`` (see ``SoundIndex``)."""
-    return name in SoundIndex([name]).matches(reading)
-
-
 @functools.cache
 def _tokenizer() -> Any:
     from janome.tokenizer import Tokenizer  # a dictionary of Japanese words and their readings, in the wheel
@@ -178,8 +174,6 @@ def _tokenizer() -> Any:
 
 
 _tokenizer_lock = threading.Lock()
-
-
 _KATAKANA = re.compile(r"[ァ-ヺー・]+")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 

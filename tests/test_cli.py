@@ -77,23 +77,25 @@ def indexed(workspace: Workspace, first_index: subprocess.CompletedProcess[str])
 
 
 @pytest.mark.parametrize(
-    ("streamed", "final", "withdrawn"),
+    ("streamed", "final", "note"),
     [
-        ("The website is [2].", "« www.lyonbiopole.org » [1]", True),
-        ("Il est dirigé par Nicolas Carboni [1].", "Il est dirigé par Nicolas Carboni [1].", False),
-        ("", "The documents do not contain the answer to this question.", False),
+        ("The website is [2].", "« www.lyonbiopole.org » [1]", "draft_withdrawn"),
+        ("It is headed by Alain Griot. [3]", "It is headed by Alain Griot. [1]", "citation_corrected"),
+        ("Il est dirigé par Nicolas Carboni [1].", "Il est dirigé par Nicolas Carboni [1].", None),
+        ("", "The documents do not contain the answer to this question.", None),
     ],
 )
-def test_a_streamed_draft_the_checks_rejected_is_marked_withdrawn(
-    capsys: pytest.CaptureFixture[str], streamed: str, final: str, withdrawn: bool
+def test_a_streamed_draft_the_checks_changed_is_marked(
+    capsys: pytest.CaptureFixture[str], streamed: str, final: str, note: str | None
 ) -> None:
     print(streamed, end="")
     _print_answer(Answer(text=final, language="en", answered=True), streamed)
     shown = capsys.readouterr().out
     assert shown.count(final) == 1
-    assert (message("draft_withdrawn", "en") in shown) is withdrawn
-    if withdrawn:
-        assert shown.index(message("draft_withdrawn", "en")) < shown.index(final)
+    for key in ("draft_withdrawn", "citation_corrected"):
+        assert (message(key, "en") in shown) is (key == note)
+    if note:
+        assert shown.index(streamed) < shown.index(message(note, "en")) < shown.index(final)
 
 
 def test_console_script_is_installed() -> None:
