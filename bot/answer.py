@@ -24,7 +24,18 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 from bot.chunking import passage_text, split_sentences
 from bot.documents import month_days
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
-from bot.names import ADDRESS, GENERIC_WORDS, SoundIndex, asked_contacts, facts, fold, names, question_names, words
+from bot.names import (
+    ADDRESS,
+    GENERIC_WORDS,
+    SoundIndex,
+    asked_contacts,
+    facts,
+    fold,
+    japanese_names,
+    names,
+    question_names,
+    words,
+)
 
 CITATION = re.compile(r"\[(\d+)\]")
 #: "The website is [2].": the citation stands where the fact should be.
@@ -330,7 +341,7 @@ def wrong_document(text: str, question: str, passages: list[Document]) -> list[s
     held: dict[str, set[str]] = {}
     for doc in passages:
         name = str(doc.meta.get("document", ""))
-        held[name] = held.get(name, set()) | document_words(doc) | question_names(passage_text(doc), vocabulary)
+        held[name] = held.get(name, set()) | document_words(doc) | japanese_names(passage_text(doc), vocabulary)
     documents = list(held.values())
     asked = question_names(question, vocabulary)
     telling = {n for n in asked if any(n in w for w in documents) and not all(n in w for w in documents)}

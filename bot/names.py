@@ -198,13 +198,15 @@ def japanese_readings(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r for r in readings if len(r) >= 3))
 
 
-def question_names(question: str, vocabulary: SoundIndex | Iterable[str]) -> set[str]:
-    """``names(question)``, and the folded names of ``vocabulary`` that the question writes in Japanese.
+def japanese_names(text: str, vocabulary: SoundIndex) -> set[str]:
+    """The names of ``vocabulary`` that ``text`` writes in Japanese: "関西の代表団はアルザスで…" → kansai, alsace."""
+    return set().union(*(vocabulary.matches(reading) for reading in japanese_readings(text)))
 
-    "関西の代表団はアルザスで…" names Kansai and Alsace, as the documents write them.
-    """
-    readings = japanese_readings(question)
-    if not readings:
+
+def question_names(question: str, vocabulary: SoundIndex | Iterable[str]) -> set[str]:
+    """``names(question)``, and the folded names of ``vocabulary`` that the question writes in Japanese,
+    as the documents write them."""
+    if not japanese_readings(question):
         return names(question)
     index = vocabulary if isinstance(vocabulary, SoundIndex) else SoundIndex(vocabulary)
-    return names(question).union(*(index.matches(r) for r in readings))
+    return names(question) | japanese_names(question, index)

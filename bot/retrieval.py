@@ -11,7 +11,7 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.config import Settings
 from bot.embedders import text_embedder
-from bot.names import NameWeights, SoundIndex, asked_contacts, japanese_readings, names, question_names, words
+from bot.names import NameWeights, SoundIndex, asked_contacts, japanese_names, names, question_names, words
 
 
 @component
@@ -87,8 +87,8 @@ class NameMatchRanker:
             self.document_words[name] |= words(chunk.content or "")
         self.sounds = SoundIndex(vocabulary)
         for chunk in chunks:  # a Japanese document's アルザス is the others' Alsace
-            readings = japanese_readings(f"{chunk.meta.get('title', '')} {chunk.content or ''}")
-            self.document_words[str(chunk.meta.get("document", ""))].update(*map(self.sounds.matches, readings))
+            text = f"{chunk.meta.get('title', '')} {chunk.content or ''}"
+            self.document_words[str(chunk.meta.get("document", ""))] |= japanese_names(text, self.sounds)
         self.weights = NameWeights(self.document_words.values())
 
     @component.output_types(documents=list[Document])
