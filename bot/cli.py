@@ -137,7 +137,7 @@ def _print_report(report: ReindexReport) -> None:
 
 def _print_answer(answer: Answer, streamed: str) -> None:
     """The final answer, under the streamed draft: a draft the checks rejected is marked as withdrawn,
-    one whose citation moved to another passage as corrected."""
+    one that only got its citation added or moved to the passage that states it, as such."""
     if answer.text.strip() == streamed.strip():
         print()
     elif not streamed:

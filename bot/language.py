@@ -184,9 +184,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "資料の該当箇所（原文のまま引用）：",
     },
     "citation_corrected": {
-        "fr": "(Citation corrigée vers le passage qui l'énonce :)",
-        "en": "(Citation corrected to the passage that states it:)",
-        "ja": "（出典番号を該当する箇所に修正しました：）",
+        "fr": "(Source rattachée au passage qui l'énonce :)",
+        "en": "(Source set to the passage that states it:)",
+        "ja": "（出典を記載箇所に合わせました：）",
     },
     "draft_withdrawn": {
         "fr": "(Brouillon ci-dessus retiré : les passages cités ne le confirment pas.)",

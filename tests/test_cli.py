@@ -81,6 +81,7 @@ def indexed(workspace: Workspace, first_index: subprocess.CompletedProcess[str])
     [
         ("The website is [2].", "« www.lyonbiopole.org » [1]", "draft_withdrawn"),
         ("It is headed by Alain Griot. [3]", "It is headed by Alain Griot. [1]", "citation_corrected"),
+        ("署名式は大阪で行われました。", "署名式は大阪で行われました。 [1]", "citation_corrected"),  # added
         ("Il est dirigé par Nicolas Carboni [1].", "Il est dirigé par Nicolas Carboni [1].", None),
         ("", "The documents do not contain the answer to this question.", None),
     ],
