@@ -22,7 +22,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from bot.chunking import passage_text, split_sentences
-from bot.documents import month_days
+from bot.documents import MONTH_NUMBERS, month_days
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
 from bot.names import (
     ADDRESS,
@@ -48,11 +48,8 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
-_MONTHS = [
-    ("janvier", "january"), ("février", "fevrier", "february"), ("mars", "march"), ("avril", "april"), ("mai", "may"),
-    ("juin", "june"), ("juillet", "july"), ("août", "aout", "august"), ("septembre", "september"),
-    ("octobre", "october"), ("novembre", "november"), ("décembre", "decembre", "december"),
-]  # fmt: skip
+#: Each month's names, January first ("juin", "june"): ``documents.MONTH_NUMBERS`` by month.
+_MONTHS = [tuple(name for name, number in MONTH_NUMBERS.items() if number == month) for month in range(1, 13)]
 
 
 @dataclass
@@ -245,11 +242,10 @@ def _numbers(text: str) -> set[str]:
     return found
 
 
-def _unsupported_numbers(text: str, passages: list[Document], question: str = "") -> list[str]:
-    """Numbers of ``text`` that neither the passages nor the question state (month names count as their number)."""
-    support = " ".join(passage_text(doc) for doc in passages)
-    supported = _numbers(support) | _numbers(question)
-    supported |= {str(m) for m in _months(support)}
+def _unsupported_numbers(text: str, support: str, question: str = "") -> list[str]:
+    """Numbers of ``text`` that neither ``support`` (the cited passages) nor the question state (the
+    passages' month names count as their number)."""
+    supported = _numbers(support) | _numbers(question) | {str(m) for m in _months(support)}
     return sorted(n for n in _numbers(own_words(text)) if n not in supported)
 
 
@@ -269,19 +265,19 @@ def _months(text: str) -> set[int]:
     return named | {int(n) for n in _MONTH_NUMBER.findall(normalise(text))}
 
 
-def _unsupported_months(text: str, passages: list[Document], question: str = "") -> list[str]:
-    """Months written "N月" in a Japanese answer that neither the passages nor the question name:
-    "4月4日" read from "4 Février" holds only numbers the passage has, but not its month."""
+def _unsupported_months(text: str, support: str) -> list[str]:
+    """Months written "N月" in a Japanese answer that ``support`` (the cited passages and the question)
+    does not name: "4月4日" read from "4 Février" holds only numbers the passage has, but not its month."""
     written = {int(n) for n in _MONTH_NUMBER.findall(normalise(own_words(text)))}
-    held = _months(" ".join(passage_text(doc) for doc in passages) + " " + question)
+    held = _months(support)
     return [f"month {m}月 is not in the passage it cites" for m in sorted(written - held)]
 
 
-def _unsupported_days(text: str, passages: list[Document], question: str = "") -> list[tuple[int, int]]:
-    """Days of a month that the answer gives and no date of the passages or the question states as such:
-    "2008年2月4日" put together from "4 Décembre 2007" and "début Février 2008" holds only their numbers."""
-    held = month_days(" ".join(passage_text(doc) for doc in passages) + " " + question)
-    return sorted(month_days(own_words(text)) - held)
+def _unsupported_days(text: str, support: str) -> list[tuple[int, int]]:
+    """Days of a month that the answer gives and no date of ``support`` (the cited passages and the question)
+    states as such: "2008年2月4日" put together from "4 Décembre 2007" and "début Février 2008" holds only
+    their numbers."""
+    return sorted(month_days(own_words(text)) - month_days(support))
 
 
 def cited_support(text: str, passages: list[Document]) -> list[tuple[str, list[Document]]]:
@@ -303,12 +299,13 @@ def borrowed_facts(text: str, question: str, passages: list[Document]) -> list[s
     problems = []
     for sentence, cited in cited_support(text, passages):
         where = "the passage it cites" if len(cited) == 1 else "the passages it cites"
-        problems += [f"number {n} is not in {where}" for n in _unsupported_numbers(sentence, cited, question)]
-        problems += _unsupported_months(sentence, cited, question)
-        days = _unsupported_days(sentence, cited, question)
+        support = " ".join(passage_text(doc) for doc in cited)
+        problems += [f"number {n} is not in {where}" for n in _unsupported_numbers(sentence, support, question)]
+        problems += _unsupported_months(sentence, f"{support} {question}")
+        days = _unsupported_days(sentence, f"{support} {question}")
         problems += [f"day {d} of month {m} is not a date in {where}" for m, d in days]
         problems += [f"name {n} is not in {where}" for n in unsupported_names(sentence, question, cited)]
-        held = fold(" ".join(passage_text(doc) for doc in cited))
+        held = fold(support)
         problems += [f"address {a} is not in {where}" for a in ADDRESS.findall(sentence) if fold(a) not in held]
         problems += [
             f"currency {currency} is not in {where}"
