@@ -184,7 +184,7 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
 
 #: The Japanese form the prompt adds after a French or English date ("（2008年10月15日から17日）"): copied into an
 #: answer, it does not make the passage text around it Japanese.
-DATE_GLOSS = re.compile(r"（\d{4}年\d{1,2}月(?:\d{1,2}日(?:[からと]+\d{1,2}日)?)?）")
+DATE_GLOSS = re.compile(r"（\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:[からと]+\d{1,2}日)?)?|中|初め|末|半ば)）")
 
 
 def own_words(text: str) -> str:
@@ -391,11 +391,13 @@ _OPENERS = frozenset({
 
 
 def _new_names(text: str, question: str) -> list[str]:
-    """Capitalised Latin words (not months) and runs of kanji or katakana that the question does not hold."""
+    """Capitalised Latin words (not months) and runs of kanji or katakana that the question does not hold,
+    in its own script or in Japanese ("Kanazawa" is no new name for 金沢のワクチン研究所はどこ)."""
     ordinary = _OPENERS | {n for names in _MONTHS for n in names}
-    asked = fold(question)
     latin = [w for w in re.findall(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+", text) if fold(w) not in ordinary]
-    return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked]
+    asked = fold(question)
+    read = question_names(question, {fold(w) for w in latin}) if latin else set()
+    return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked and fold(w) not in read]
 
 
 #: "How many X", "combien de X", "何社": what is counted. An answer in the question's language repeats it.
@@ -431,6 +433,58 @@ def wrong_count(text: str, question: str) -> list[str]:
     if not stems or any(stem in body for stem in stems):
         return []
     return [f"the question counts {counted.group(1)}, and the answer counts something else"]
+
+
+#: What a number in a passage counts, by the word after it: time ("3日間", "35 ans", the "4日" of a date) or,
+#: in Japanese, companies, people or items ("18社", "90名", "140件").
+_UNIT_AFTER = re.compile(
+    r"\s*(?:(?P<time>日|年間|か月|ヶ月|カ月|週間|時間|歳|才|(?:days?|jours?|weeks?|semaines?|months?|mois|years?|ans|"
+    r"années?|hours?|heures?)(?!\w))|(?P<counter>[人名社件]))",
+    re.IGNORECASE,
+)
+#: Questions that count time (a duration, an age), not things.
+_ASKS_TIME = re.compile(
+    r"何(?:日|年間|歳|才|か月|ヶ月|カ月|週間|時間)|\bhow (?:old|long)\b|\bhow many (?:days|weeks|months|years|hours)\b|"
+    r"\bquel âge\b|\bcombien (?:de temps|de jours|de semaines|de mois|d'années|d'ans|d'heures)\b",
+    re.IGNORECASE,
+)
+_COMPANIES = ("compa", "entre", "socie", "firms")
+
+
+def _counted_class(question: str) -> str | None:
+    """The Japanese counter of what the question counts: 社 for companies, 人名 for people, 件 for items."""
+    if counter := re.search(r"何([人名社件])", question):
+        return _COUNTERS[counter.group(1)]
+    counted = _COUNTED.search(question)
+    phrase = itertools.takewhile(lambda w: fold(w) not in _AFTER_COUNTED, counted.group(1).split()) if counted else []
+    stems = {fold(w)[:5] for w in phrase}
+    classes = {"人名"} if stems & set(_PEOPLE) else set()
+    classes |= {"社"} if stems & set(_COMPANIES) else set()
+    return classes.pop() if len(classes) == 1 else None
+
+
+def counted_elsewhere(text: str, question: str, passages: list[Document]) -> list[str]:
+    """A "how many" answered with a number that the passage it cites gives as a count of something else:
+    "3" from "3日間" (a duration) for "combien d'entreprises", "35" from "35 researchers" for "何歳",
+    "140" from "140件の商談" (meetings) for "how many visitors". A number counts the right thing if one of
+    its places in the passage does; a number the passage does not write as such is left to the fact checks."""
+    if question_kind(question) != "number":
+        return []
+    time, wanted = bool(_ASKS_TIME.search(question)), _counted_class(question)
+    problems = []
+    for sentence, cited in cited_support(text, passages):
+        held = " ".join(passage_text(doc) for doc in cited)
+        for number in re.findall(r"(?<![\d.,])\d+(?!\d|[.,]\d)", own_words(sentence)):
+            if re.fullmatch(r"(?:19|20)\d\d", number):
+                continue
+            units = []
+            for place in re.finditer(rf"(?<![\d.,]){number}(?!\d|[.,]\d)", held):
+                unit = _UNIT_AFTER.match(held, place.end())
+                units.append(None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]])
+            fits = [u == "time" if time else u != "time" and (wanted is None or u in (None, wanted)) for u in units]
+            if units and not any(fits):
+                problems.append(f"number {number} counts something else in the passage it cites")
+    return problems
 
 
 def wrong_kind(text: str, question: str) -> list[str]:
@@ -525,6 +579,7 @@ def check_grounding(text: str, language: str, passages: list[Document], question
     problems += borrowed_facts(text, question, passages)
     if question:
         problems += wrong_document(text, question, passages) + wrong_kind(text, question) + wrong_count(text, question)
+        problems += counted_elsewhere(text, question, passages)
         problems += list(dict.fromkeys(wrong_role(text, question, passages)))
     if language == "ja":
         problems.extend(

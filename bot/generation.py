@@ -297,9 +297,17 @@ _DATE = re.compile(
 )
 
 
+#: A year qualified without a month: "courant 2008", "fin 2009", "early 2010" (not "fin 2008-2011").
+_PART_OF_YEAR = re.compile(
+    r"\b(courant|début|fin|mi-|early|late|mid-|end of)\s*((?:19|20)\d{2})\b(?!\s*[-–]\s*\d)", re.IGNORECASE
+)
+_JAPANESE_PART = {"courant": "中", "début": "初め", "early": "初め", "fin": "末", "late": "末", "end of": "末"}
+
+
 def japanese_dates(text: str) -> str:
     """``text`` with each French or English date followed by its Japanese form: "15 au 17 Octobre 2008
-    （2008年10月15日から17日）". Asked in Japanese, the small model otherwise garbles the month ("15月17日").
+    （2008年10月15日から17日）", "courant 2008（2008年中）". Asked in Japanese, the small model otherwise garbles
+    the month ("15月17日"), or gives another date of the passage a day ("2008年2月4日" for "courant 2008").
     ``answer.DATE_GLOSS`` recognises this form when an answer copies it with the passage around it."""
 
     def gloss(date: re.Match[str]) -> str:
@@ -308,7 +316,10 @@ def japanese_dates(text: str) -> str:
         days = f"{first}日{joiner}{day}日" if first and day else f"{day}日" if day else ""
         return f"{date.group()}（{year}年{month}月{days}）"
 
-    return _DATE.sub(gloss, text)
+    def part(year: re.Match[str]) -> str:
+        return f"{year.group()}（{year[2]}年{_JAPANESE_PART.get(year[1].lower(), '半ば')}）"
+
+    return _PART_OF_YEAR.sub(part, _DATE.sub(gloss, text))
 
 
 def _add_missing_citation(text: str, passages: list[Document]) -> str:

@@ -11,6 +11,7 @@ from haystack.dataclasses import ChatMessage
 
 from bot.answer import (
     check_grounding,
+    counted_elsewhere,
     question_kind,
     repoint_citations,
     worth_quoting,
@@ -38,6 +39,10 @@ BILAN = Document(
 SEED = Document(
     content="Jean-Pierre Saintouil, Directeur Général du pôle Cancer-Bio-Santé, était présent.",
     meta={"document": "seed.txt", "title": "LIFESCIENCE CORRIDOR FRANCE", "chunk": 3, "split_idx_start": 900},
+)
+BIOJAPAN_CROWD = Document(
+    content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。合同セミナーには約90名が参加した。",
+    meta={"document": "biojapan.md", "title": "BioJapan 2008：共同パビリオン"},
 )
 QUESTION = "How many companies did the Kansai delegation meet in Strasbourg?"
 
@@ -82,6 +87,9 @@ def test_names_that_every_passage_holds_do_not_decide_the_document():
         ("Quel est le budget du bureau ?", "amount", "3,2 millions d'euros [1].", "Annoncé en avril 2009 [1]."),
         ("予算はいくらですか？", "amount", "予算は3800万ユーロです [1]。", "2009年に発表されました [1]。"),
         ("Who leads the laboratory?", "person", "Dr Aiko Fujimura [1].", "The laboratory is led by a doctor [1]."),
+        ("Where is the Kanazawa lab?", "place", "At Hokuriku University [1].", "In Kanazawa [1]."),
+        # the question's own place, read from its kanji, is no answer to where
+        ("金沢の研究所はどこ？", "place", "Hokuriku University にあります [1]。", "Kanazawaにあります [1]。"),
     ],
 )
 def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, bad: str):
@@ -255,8 +263,10 @@ def test_a_passage_with_the_contact_detail_asked_for_comes_first(question: str, 
     [
         ("aura lieu du 15 au 17 Octobre 2008 à Yokohama", "du 15 au 17 Octobre 2008（2008年10月15日から17日） à"),
         ("visited on 3 and 4 November 2008.", "3 and 4 November 2008（2008年11月3日と4日）."),
-        ("en Juin 2008 et Canada courant 2008", "en Juin 2008（2008年6月） et Canada courant 2008"),
-        ("pour la période 2008-2011", "pour la période 2008-2011"),
+        ("en Juin 2008 et Canada courant 2008.", "en Juin 2008（2008年6月） et Canada courant 2008（2008年中）."),
+        ("début Février 2008, fin 2009, mid-2010",
+         "début Février 2008（2008年2月）, fin 2009（2009年末）, mid-2010（2010年半ば）"),
+        ("pour la période 2008-2011, fin 2008-2011", "pour la période 2008-2011, fin 2008-2011"),
     ],
 )
 def test_a_japanese_answer_reads_each_date_in_japanese_too(text: str, glossed: str):
@@ -363,6 +373,26 @@ def test_a_decimal_comma_split_by_the_models_tokens_is_mended():
 def test_a_count_of_something_else_is_not_the_answer(question: str, right: str, wrong: str):
     assert wrong_count(right, question) == []
     assert wrong_count(wrong, question) != []
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        ("Combien d'entreprises françaises ont participé ?", "18 entreprises [1].", "3 entreprises [1]."),  # 3日間
+        ("How many visitors came in total?", "Nobody says [1].", "140 visitors came [1]."),  # 140件の商談
+        ("何人が参加しましたか？", "約90名です [1]。", "18人です [1]。"),  # 18社
+        ("How many B2B meetings took place?", "140 meetings [1].", "3 meetings [1]."),
+        ("Combien de jours a duré le salon ?", "3 jours [1].", "18 jours [1]."),
+    ],
+)  # fmt: skip
+def test_the_cited_passage_must_count_what_the_question_counts(question: str, right: str, wrong: str):
+    assert counted_elsewhere(right, question, [BIOJAPAN_CROWD]) == []
+    assert counted_elsewhere(wrong, question, [BIOJAPAN_CROWD]) == [
+        f"number {wrong.split()[0].strip('約人です')} counts something else in the passage it cites"
+    ]
+    lab = Document(content="It will employ 35 researchers by 2011.", meta={"document": "lab"})
+    assert counted_elsewhere("Aiko Fujimura博士は35歳です [1]。", "Aiko Fujimura博士は何歳ですか？", [lab]) != []
+    assert counted_elsewhere("35 researchers [1].", "How many researchers will it employ?", [lab]) == []
 
 
 def test_pointing_at_a_passage_is_no_answer():
