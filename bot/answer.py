@@ -232,14 +232,15 @@ def answer_sentences(text: str) -> list[str]:
 _NUMBER_AS_WRITTEN = re.compile(r"(?<![\d.,])\d+(?:[ .,\u202f\u00a0]\d{3}(?!\d))*(?:[.,]\d{1,2}(?!\d))?")
 
 
+def _value(number: str) -> str:
+    """A number as written, as a value: thousands separators dropped, a decimal comma made a point ("3,2" → "3.2")."""
+    whole, decimals = re.fullmatch(r"(.*?)(?:[.,](\d{1,2}))?", number).groups()  # type: ignore[union-attr]
+    return (re.sub(r"\D", "", whole).lstrip("0") or "0") + (f".{decimals}" if decimals else "")
+
+
 def _numbers(text: str) -> set[str]:
-    """Numbers as values: thousands separators dropped, a decimal comma made a point ("3,2" → "3.2")."""
-    found = set()
-    for match in _NUMBER_AS_WRITTEN.finditer(normalise(text)):
-        number = match.group()
-        whole, decimals = re.fullmatch(r"(.*?)(?:[.,](\d{1,2}))?", number).groups()  # type: ignore[union-attr]
-        found.add((re.sub(r"\D", "", whole).lstrip("0") or "0") + (f".{decimals}" if decimals else ""))
-    return found
+    """The values of the numbers ``text`` writes."""
+    return {_value(match.group()) for match in _NUMBER_AS_WRITTEN.finditer(normalise(text))}
 
 
 def _unsupported_numbers(text: str, support: str, question: str = "") -> list[str]:
@@ -473,16 +474,18 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
     time, wanted = bool(_ASKS_TIME.search(question)), _counted_class(question)
     problems = []
     for sentence, cited in cited_support(text, passages):
-        held = " ".join(passage_text(doc) for doc in cited)
-        for number in re.findall(r"(?<![\d.,])\d+(?!\d|[.,]\d)", own_words(sentence)):
-            if re.fullmatch(r"(?:19|20)\d\d", number):
-                continue
-            units = []
-            for place in re.finditer(rf"(?<![\d.,]){number}(?!\d|[.,]\d)", held):
-                unit = _UNIT_AFTER.match(held, place.end())
-                units.append(None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]])
-            fits = [u == "time" if time else u != "time" and (wanted is None or u in (None, wanted)) for u in units]
-            if units and not any(fits):
+        held = normalise(" ".join(passage_text(doc) for doc in cited))
+        units: dict[str, list[str | None]] = {}
+        for place in _NUMBER_AS_WRITTEN.finditer(held):
+            unit = _UNIT_AFTER.match(held, place.end())
+            kind = None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
+            units.setdefault(_value(place.group()), []).append(kind)
+        for number in sorted(_numbers(own_words(sentence))):
+            fits = [
+                u == "time" if time else u != "time" and (wanted is None or u in (None, wanted))
+                for u in units.get(number, [])
+            ]
+            if fits and not any(fits) and not re.fullmatch(r"(?:19|20)\d\d", number):
                 problems.append(f"number {number} counts something else in the passage it cites")
     return problems
 

@@ -390,6 +390,9 @@ def test_the_cited_passage_must_count_what_the_question_counts(question: str, ri
     assert counted_elsewhere(wrong, question, [BIOJAPAN_CROWD]) == [
         f"number {wrong.split()[0].strip('約人です')} counts something else in the passage it cites"
     ]
+    wide = Document(content="１８社が参加し、３日間で商談が行われた。", meta={"document": "wide"})  # full-width digits
+    assert counted_elsewhere("3 companies [1].", "How many companies took part?", [wide]) != []
+    assert counted_elsewhere("18 companies [1].", "How many companies took part?", [wide]) == []
     lab = Document(content="It will employ 35 researchers by 2011.", meta={"document": "lab"})
     assert counted_elsewhere("Aiko Fujimura博士は35歳です [1]。", "Aiko Fujimura博士は何歳ですか？", [lab]) != []
     assert counted_elsewhere("35 researchers [1].", "How many researchers will it employ?", [lab]) == []
