@@ -128,17 +128,22 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
 
     A small model that "knows" the answer from training names people the documents never mention;
     this catches that without a second model. Month names count as present when the passages name
-    the same month in any language ("June" for "Juin").
+    the same month in any language ("June" for "Juin" or "6月"), and a name as present when the
+    passages write it in Japanese ("Yokohama" for 横浜).
     """
-    known = fold(question + " " + " ".join(passage_text(doc) for doc in passages)).replace("-", " ")
-    months = {name for names in _MONTHS if any(n in known for n in names) for name in names}
+    held = question + " " + " ".join(passage_text(doc) for doc in passages)
+    known = fold(held).replace("-", " ")
+    months = {name for month in _months(held) for name in _MONTHS[month - 1]}
+    capitalised = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]{2,}")
+    read = japanese_names(held, SoundIndex(fold(w) for w in capitalised.findall(text)))
     known_words = words(known)
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
         sentence = sentence.strip()
-        for match in re.finditer(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]{2,}", sentence):
-            word = fold(match.group()).replace("-", " ")
-            if not match.start() or word in known or word in months or word in GENERIC_WORDS:  # first word: any
+        for match in capitalised.finditer(sentence):
+            folded = fold(match.group())
+            word = folded.replace("-", " ")
+            if not match.start() or word in known or word in months or word in GENERIC_WORDS or folded in read:
                 continue
             if not (len(word) >= 5 and any(_one_edit(word, token) for token in known_words)):
                 names.append(match.group())

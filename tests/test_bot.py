@@ -115,6 +115,13 @@ def test_grounding_tolerates_exonyms_but_not_new_names():
     assert unsupported_names("It was Bruno Martin in Kanto [1].", "Who?", passages) == ["Martin", "Kanto"]
 
 
+def test_a_japanese_passage_holds_the_latin_names_and_months_it_writes_in_japanese():
+    report = [Document(content="横浜で10月15日から17日まで開催された。ストラスブールの企業も参加した。")]
+    answer = "It was held in Yokohama from 15 to 17 October 2008, with firms from Strasbourg [1]."
+    assert unsupported_names(answer, "When?", report) == []
+    assert unsupported_names("It was held in Kyoto in November 2008 [1].", "When?", report) == ["Kyoto", "November"]
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [("Lyonbiopole's website is [2].", "en"), ("Le site est : [2]", "fr"), ("サイトは[2]。", "ja")],
