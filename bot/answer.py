@@ -123,6 +123,15 @@ def cited_numbers(text: str, passage_count: int) -> list[int]:
     return seen
 
 
+#: A capitalised word in Latin letters: how an answer writes a name.
+_CAPITALISED = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+")
+
+
+def _written_in_japanese(latin: list[str], text: str) -> set[str]:
+    """The folded ``latin`` words that ``text`` writes in Japanese: Kanazawa for 金沢, Yokohama for 横浜."""
+    return japanese_names(text, SoundIndex(fold(w) for w in latin)) if latin else set()
+
+
 def unsupported_names(text: str, question: str, passages: list[Document]) -> list[str]:
     """Capitalised Latin-script words inside sentences that neither the passages nor the question contain.
 
@@ -134,13 +143,14 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
     held = question + " " + " ".join(passage_text(doc) for doc in passages)
     known = fold(held).replace("-", " ")
     months = {name for month in _months(held) for name in _MONTHS[month - 1]}
-    capitalised = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]{2,}")
-    read = japanese_names(held, SoundIndex(fold(w) for w in capitalised.findall(text)))
+    read = _written_in_japanese(_CAPITALISED.findall(text), held)
     known_words = words(known)
     names = []
     for sentence in re.split(r"(?<=[.!?。！？:])\s+|\n", CITATION.sub("", text)):
         sentence = sentence.strip()
-        for match in capitalised.finditer(sentence):
+        for match in _CAPITALISED.finditer(sentence):
+            if len(match.group()) < 3:
+                continue
             folded = fold(match.group())
             word = folded.replace("-", " ")
             if not match.start() or word in known or word in months or word in GENERIC_WORDS or folded in read:
@@ -400,9 +410,8 @@ def _new_names(text: str, question: str) -> list[str]:
     """Capitalised Latin words (not months) and runs of kanji or katakana that the question does not hold,
     in its own script or in Japanese ("Kanazawa" is no new name for 金沢のワクチン研究所はどこ)."""
     ordinary = _OPENERS | {n for names in _MONTHS for n in names}
-    latin = [w for w in re.findall(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+", text) if fold(w) not in ordinary]
-    asked = fold(question)
-    read = question_names(question, {fold(w) for w in latin}) if latin else set()
+    latin = [w for w in _CAPITALISED.findall(text) if fold(w) not in ordinary]
+    asked, read = fold(question), _written_in_japanese(latin, question)
     return [w for w in latin + _CJK_RUN.findall(text) if fold(w) not in asked and fold(w) not in read]
 
 
