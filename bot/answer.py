@@ -427,6 +427,14 @@ _COUNTERS = {"人": "人名", "名": "人名", "社": "社", "件": "件", "歳"
 _PEOPLE = ("perso", "peopl", "parti", "atten", "visit", "guest", "invit")
 
 
+def _counted_stems(question: str) -> list[str]:
+    """The first five letters of the words that "how many" / "combien de" counts, up to the verb or article
+    after them ("How many B2B meetings took place?" → "meeti")."""
+    counted = _COUNTED.search(question)
+    phrase = itertools.takewhile(lambda w: fold(w) not in _AFTER_COUNTED, counted.group(1).split()) if counted else []
+    return [fold(w)[:5] for w in phrase if len(w) >= 3]
+
+
 def wrong_count(text: str, question: str) -> list[str]:
     """A "how many X" answered with a number of something else ("140 companies" for "how many employees").
 
@@ -441,8 +449,7 @@ def wrong_count(text: str, question: str) -> list[str]:
     counted = _COUNTED.search(question)
     if not counted or written_in(text, "ja"):
         return []
-    phrase = list(itertools.takewhile(lambda w: fold(w) not in _AFTER_COUNTED, counted.group(1).split()))
-    stems = [fold(w)[:5] for w in phrase if len(w) >= 3]
+    stems = _counted_stems(question)
     if any(stem in _PEOPLE for stem in stems):
         stems += _PEOPLE
     if not stems or any(stem in body for stem in stems):
@@ -470,9 +477,7 @@ def _counted_class(question: str) -> str | None:
     """The Japanese counter of what the question counts: 社 for companies, 人名 for people, 件 for items."""
     if counter := re.search(r"何([人名社件])", question):
         return _COUNTERS[counter.group(1)]
-    counted = _COUNTED.search(question)
-    phrase = itertools.takewhile(lambda w: fold(w) not in _AFTER_COUNTED, counted.group(1).split()) if counted else []
-    stems = {fold(w)[:5] for w in phrase}
+    stems = set(_counted_stems(question))
     classes = {"人名"} if stems & set(_PEOPLE) else set()
     classes |= {"社"} if stems & set(_COMPANIES) else set()
     return classes.pop() if len(classes) == 1 else None
