@@ -22,7 +22,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from bot.chunking import passage_text, split_sentences
-from bot.documents import MONTH_NUMBERS, month_days
+from bot.documents import DATELINE, MONTH_NUMBERS, month_days
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
 from bot.names import (
     ADDRESS,
@@ -294,6 +294,30 @@ def _unsupported_days(text: str, support: str) -> list[tuple[int, int]]:
     states as such: "2008年2月4日" put together from "4 Décembre 2007" and "début Février 2008" holds only
     their numbers."""
     return sorted(month_days(own_words(text)) - month_days(support))
+
+
+#: Words that make a release's own date the day of what it reports ("today opened a laboratory").
+_TODAY = re.compile(r"\b(?:today|aujourd'hui|ce jour)\b|本日|今日", re.IGNORECASE)
+
+
+def dateline_dates(text: str, question: str, passages: list[Document]) -> list[str]:
+    """Days that a "when" answer takes from a dateline: "Strasbourg, 5 November 2008" says when the release
+    was written, not when the visit it reports took place ("on 3 and 4 November"). The dateline's day is
+    an answer only where the passage also gives it in its text, or says the event happened "today"."""
+    if question_kind(question) != "date":
+        return []
+    problems = []
+    for sentence, cited in cited_support(text, passages):
+        support = " ".join(passage_text(doc) for doc in cited)
+        if _TODAY.search(support):
+            continue
+        released = month_days(" ".join(line["date"] for line in DATELINE.finditer(support)))
+        reported = month_days(DATELINE.sub(" ", support))
+        problems += [
+            f"day {d} of month {m} is the date of the press release (its dateline), not of what the question asks"
+            for m, d in sorted((month_days(own_words(sentence)) & released) - reported)
+        ]
+    return list(dict.fromkeys(problems))
 
 
 def cited_support(text: str, passages: list[Document]) -> list[tuple[str, list[Document]]]:
@@ -601,7 +625,7 @@ def check_grounding(text: str, language: str, passages: list[Document], question
     problems += borrowed_facts(text, question, passages)
     if question:
         problems += wrong_document(text, question, passages) + wrong_kind(text, question) + wrong_count(text, question)
-        problems += counted_elsewhere(text, question, passages)
+        problems += counted_elsewhere(text, question, passages) + dateline_dates(text, question, passages)
         problems += list(dict.fromkeys(wrong_role(text, question, passages)))
     if language == "ja":
         problems.extend(

@@ -108,6 +108,15 @@ _DATE_PATTERNS = [
     (re.compile(rf"\b({MONTH_NAMES})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
 ]
 
+#: A press release's dateline: a line that holds only where and when it was issued ("Strasbourg, 5 November
+#: 2008", "Toulouse, le 22 janvier 2009", "2009年9月18日"). Its date is the release's, not that of what it reports.
+DATELINE = re.compile(
+    r"^[ \t]*(?:[^\W\d][^\n,]{0,40},[ \t]*(?:le[ \t]+)?)?(?P<date>"
+    + "|".join(pattern.pattern for pattern, _ in _DATE_PATTERNS)
+    + r")[ \t.]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
 
 #: A day of a month, alone or in a range or pair of days, as the three languages write it: "15 au 17
 #: octobre", "3 and 4 November", "November 5", "10月15日から17日", "2008-11-03".

@@ -151,6 +151,40 @@ def test_a_day_must_be_a_date_the_passage_states(answer: str, right: bool):
     assert (problems == []) is right, problems
 
 
+DELEGATION = Document(
+    content="KANSAI DELEGATION VISITS ALSACE BIOVALLEY\n\nStrasbourg, 5 November 2008\n\n"
+    "A delegation of the Kansai Bio Promotion Council visited Alsace BioValley on 3 and 4 November 2008.",
+    meta={"document": "kansai.txt", "title": "KANSAI DELEGATION VISITS ALSACE BIOVALLEY"},
+)
+LABORATORY = Document(
+    content="Kanazawa vaccine laboratory\n\nKanazawa, 10 March 2009\n\nLyonbiopôle today opened a laboratory.",
+    meta={"document": "lab.md", "title": "Kanazawa vaccine laboratory"},
+)
+SEMINAR = Document(
+    content="がん研究セミナーを開催\n\n2009年9月18日\n\n関西バイオ推進会議は、2009年9月16日、トゥールーズでセミナーを開催した。",
+    meta={"document": "seminar.md", "title": "がん研究セミナーを開催"},
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "passage", "right"),
+    [
+        ("When did the Kansai delegation visit Alsace?", "It visited on 5 November 2008 [1].", DELEGATION, False),
+        ("When did the Kansai delegation visit Alsace?", "It visited on 3 and 4 November 2008 [1].", DELEGATION, True),
+        ("関西代表団のアルザス訪問はいつでしたか？", "2008年11月5日です [1]。", DELEGATION, False),
+        ("トゥールーズのセミナーはいつ開催されましたか？", "2009年9月18日に開催されました [1]。", SEMINAR, False),
+        ("トゥールーズのセミナーはいつ開催されましたか？", "2009年9月16日に開催されました [1]。", SEMINAR, True),
+        ("When did the Kanazawa laboratory open?", "It opened on 10 March 2009 [1].", LABORATORY, True),  # "today"
+    ],
+)
+def test_a_datelines_day_is_when_the_release_was_written_not_the_answer(
+    question: str, answer: str, passage: Document, right: bool
+):
+    language = "ja" if "です" in answer else "en"
+    problems = [p for p in check_grounding(answer, language, [passage], question) if "dateline" in p]
+    assert (problems == []) is right, problems
+
+
 def test_a_currency_must_be_the_passages_currency():
     budget = [Document(content="Les projets labellisés représentent 38 millions d'euros.", meta={})]
     assert check_grounding("Le total est de 38 millions d'euros [1].", "fr", budget) == []
