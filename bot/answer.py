@@ -133,7 +133,8 @@ def _written_in_japanese(latin: list[str], text: str) -> set[str]:
 
 
 def unsupported_names(text: str, question: str, passages: list[Document]) -> list[str]:
-    """Capitalised Latin-script words inside sentences that neither the passages nor the question contain.
+    """Capitalised Latin-script words inside sentences that neither the passages nor the question contain
+    as whole words ("Mai" is not in "maintenant").
 
     A small model that "knows" the answer from training names people the documents never mention;
     this catches that without a second model. Month names count as present when the passages name
@@ -153,7 +154,8 @@ def unsupported_names(text: str, question: str, passages: list[Document]) -> lis
                 continue
             folded = fold(match.group())
             word = folded.replace("-", " ")
-            if not match.start() or word in known or word in months or word in GENERIC_WORDS or folded in read:
+            held_whole = re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", known)
+            if not match.start() or held_whole or word in months or word in GENERIC_WORDS or folded in read:
                 continue
             if not (len(word) >= 5 and any(_one_edit(word, token) for token in known_words)):
                 names.append(match.group())

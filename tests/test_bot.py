@@ -115,6 +115,12 @@ def test_grounding_tolerates_exonyms_but_not_new_names():
     assert unsupported_names("It was Bruno Martin in Kanto [1].", "Who?", passages) == ["Martin", "Kanto"]
 
 
+def test_a_name_is_held_only_as_a_whole_word():
+    passages = [Document(content="La mission arrive maintenant à Lyonbiopôle, 22 membres.")]
+    assert unsupported_names("Elle est arrivée à Lyon en Mai [1].", "Quand ?", passages) == ["Lyon", "Mai"]
+    assert unsupported_names("Elle est arrivée à Lyonbiopôle [1].", "Où ?", passages) == []
+
+
 def test_a_japanese_passage_holds_the_latin_names_and_months_it_writes_in_japanese():
     report = [Document(content="横浜で10月15日から17日まで開催された。ストラスブールの企業も参加した。")]
     answer = "It was held in Yokohama from 15 to 17 October 2008, with firms from Strasbourg [1]."
