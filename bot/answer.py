@@ -233,7 +233,7 @@ def worth_quoting(problems: list[str], question: str = "") -> bool:
     unsupported number, another document or the wrong kind of answer is refused.
     """
     wording = ["not written in", "transliterated", "instead of the fact", "does not give it"]
-    if question_kind(question) != "person":
+    if question_kind(question) not in ("person", "name"):
         wording.append("is not in the passage")
     return bool(problems) and all(
         any(marker in p for marker in wording) and not p.startswith("number") for p in problems
@@ -272,6 +272,7 @@ CURRENCIES: dict[str, re.Pattern[str]] = {
     "euro": re.compile(r"€|\beuros?\b|ユーロ", re.I),
     "yen": re.compile(r"円|¥|\byens?\b", re.I),
     "dollar": re.compile(r"\$|\bdollars?\b|ドル", re.I),
+    "franc": re.compile(r"\bfrancs?\b|\bCHF\b|フラン(?!ス)", re.I),
 }
 _MONTH_NUMBER = re.compile(r"(?<!\d)(\d{1,2})\s*月")
 
@@ -403,6 +404,7 @@ QUESTION_KINDS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(when|quand|what year|which year|quelle année|quelle date)\b|いつ|何年|何月|何日", re.I),
     "place": re.compile(r"\b(where|où)\b|どこ|どの(都市|国|町|場所)", re.I),
     "person": re.compile(r"\b(who|qui)\b|誰|だれ|どなた", re.I),
+    "name": re.compile(r"\b(what is the name|what's the name|quel est le nom)\b|名前|名称", re.I),
 }
 _NUMBER_WORDS = re.compile(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|"
@@ -420,7 +422,7 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
 
 
 def question_kind(question: str) -> str | None:
-    """ "number", "date", "place" or "person" when the question asks for one, else None."""
+    """ "amount", "number", "date", "place", "person" or "name" when the question asks for one, else None."""
     return next((kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(question)), None)
 
 
@@ -483,11 +485,12 @@ def wrong_count(text: str, question: str) -> list[str]:
     return [f"the question counts {counted.group(1)}, and the answer counts something else"]
 
 
-#: What a number in a passage counts, by the word after it: time ("3日間", "35 ans", the "4日" of a date) or,
-#: in Japanese, companies, people or items ("18社", "90名", "140件").
+#: What a number in a passage counts, by the word after it: time ("3日間", "35 ans", the "4日" of a date),
+#: money ("450 000 euros", "3,2 millions", "3800万") or, in Japanese, companies, people or items ("18社", "90名").
 _UNIT_AFTER = re.compile(
     r"\s*(?:(?P<time>日|年間|か月|ヶ月|カ月|週間|時間|歳|才|(?:days?|jours?|weeks?|semaines?|months?|mois|years?|ans|"
-    r"années?|hours?|heures?)(?!\w))|(?P<counter>[人名社件]))",
+    r"années?|hours?|heures?)(?!\w))|(?P<money>[€$¥万億円]|ユーロ|ドル|(?:[kM]€|euros?|dollars?|yens?|francs?|"
+    r"millions?|milliards?|billions?|thousands?)(?!\w))|(?P<counter>[人名社件]))",
     re.IGNORECASE,
 )
 #: Questions that count time (a duration, an age), not things.
@@ -510,11 +513,13 @@ def _counted_class(question: str) -> str | None:
 
 
 def counted_elsewhere(text: str, question: str, passages: list[Document]) -> list[str]:
-    """A "how many" answered with a number that the passage it cites gives as a count of something else:
-    "3" from "3日間" (a duration) for "combien d'entreprises", "35" from "35 researchers" for "何歳",
-    "140" from "140件の商談" (meetings) for "how many visitors". A number counts the right thing if one of
-    its places in the passage does; a number the passage does not write as such is left to the fact checks."""
-    if question_kind(question) != "number":
+    """A "how many" or "how much" answered with a number that the passage it cites gives as a count of
+    something else: "3" from "3日間" (a duration) for "combien d'entreprises", "35" from "35 researchers"
+    for "何歳", "140" from "140件の商談" (meetings) for "how many visitors", "15" from "15 Japanese executives"
+    for a budget. A number counts the right thing if one of its places in the passage does; a number the
+    passage does not write as such is left to the fact checks."""
+    kind = question_kind(question)
+    if kind not in ("number", "amount"):
         return []
     time, wanted = bool(_ASKS_TIME.search(question)), _counted_class(question)
     problems = []
@@ -523,11 +528,15 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
         units: dict[str, list[str | None]] = {}
         for place in _NUMBER_AS_WRITTEN.finditer(held):
             unit = _UNIT_AFTER.match(held, place.end())
-            kind = None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
-            units.setdefault(_value(place.group()), []).append(kind)
+            if held[max(0, place.start() - 1) : place.start()] in ("€", "$", "¥"):
+                units.setdefault(_value(place.group()), []).append("money")
+                continue
+            counted = None if not unit else "time" if unit["time"] else "money" if unit["money"] else unit["counter"]
+            units.setdefault(_value(place.group()), []).append(_COUNTERS.get(counted or "", counted))
         for number in sorted(_numbers(own_words(sentence))):
             fits = [
-                u == "time" if time else u != "time" and (wanted is None or u in (None, wanted))
+                u == "money" if kind == "amount" else u == "time" if time else
+                u not in ("time", "money") and (wanted is None or u in (None, wanted))
                 for u in units.get(number, [])
             ]
             if fits and not any(fits) and not re.fullmatch(r"(?:19|20)\d\d", number):
@@ -546,6 +555,7 @@ def wrong_kind(text: str, question: str) -> list[str]:
         "date": bool(_YEAR_OR_MONTH.search(body)),
         "place": bool(_new_names(body, question)),
         "person": bool(_new_names(body, question)),
+        "name": bool(_new_names(body, question)),
     }[kind]
     if not ok:
         return [f"the question asks for a {kind}, and the answer gives none"]

@@ -90,6 +90,9 @@ def test_names_that_every_passage_holds_do_not_decide_the_document():
         ("Where is the Kanazawa lab?", "place", "At Hokuriku University [1].", "In Kanazawa [1]."),
         # the question's own place, read from its kanji, is no answer to where
         ("金沢の研究所はどこ？", "place", "Hokuriku University にあります [1]。", "Kanazawaにあります [1]。"),
+        ("Quel est le nom de l'ambassadeur de France ?", "name", "Il s'appelle Paul Girard [1].",
+         "L'ambassadeur de France est le nom de l'ambassadeur de France [1]."),
+        ("研究機関の名前は何ですか？", "name", "Institut Pasteur です [1]。", "研究機関の名前です [1]。"),
     ],
 )
 def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, bad: str):
@@ -427,6 +430,12 @@ def test_the_cited_passage_must_count_what_the_question_counts(question: str, ri
     wide = Document(content="１８社が参加し、３日間で商談が行われた。", meta={"document": "wide"})  # full-width digits
     assert counted_elsewhere("3 companies [1].", "How many companies took part?", [wide]) != []
     assert counted_elsewhere("18 companies [1].", "How many companies took part?", [wide]) == []
+    mission = Document(content="Une mission de 15 dirigeants japonais, budget de 450 000 € (dont 30 k€).")
+    assert counted_elsewhere("15 millions d'euros [1].", "Quel est le budget de la mission ?", [mission]) == [
+        "number 15 counts something else in the passage it cites"
+    ]
+    assert counted_elsewhere("450 000 € et 30 k€ [1].", "Quel est le budget de la mission ?", [mission]) == []
+    assert counted_elsewhere("450 000 [1].", "Combien de dirigeants ?", [mission]) != []  # an amount counts no one
     lab = Document(content="It will employ 35 researchers by 2011.", meta={"document": "lab"})
     assert counted_elsewhere("Aiko Fujimura博士は35歳です [1]。", "Aiko Fujimura博士は何歳ですか？", [lab]) != []
     assert counted_elsewhere("35 researchers [1].", "How many researchers will it employ?", [lab]) == []
