@@ -522,24 +522,26 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
     if kind not in ("number", "amount"):
         return []
     time, wanted = bool(_ASKS_TIME.search(question)), _counted_class(question)
+
+    def fits(counted: str | None) -> bool:
+        if kind == "amount":
+            return counted == "money"
+        if time:
+            return counted == "time"
+        return counted not in ("time", "money") and (wanted is None or counted in (None, wanted))
+
     problems = []
     for sentence, cited in cited_support(text, passages):
         held = normalise(" ".join(passage_text(doc) for doc in cited))
         units: dict[str, list[str | None]] = {}
         for place in _NUMBER_AS_WRITTEN.finditer(held):
             unit = _UNIT_AFTER.match(held, place.end())
-            if held[max(0, place.start() - 1) : place.start()] in ("€", "$", "¥"):
-                units.setdefault(_value(place.group()), []).append("money")
-                continue
-            counted = None if not unit else "time" if unit["time"] else "money" if unit["money"] else unit["counter"]
-            units.setdefault(_value(place.group()), []).append(_COUNTERS.get(counted or "", counted))
+            money = held[place.start() - 1 : place.start()] in ("€", "$", "¥") or bool(unit and unit["money"])
+            counted = "money" if money else None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
+            units.setdefault(_value(place.group()), []).append(counted)
         for number in sorted(_numbers(own_words(sentence))):
-            fits = [
-                u == "money" if kind == "amount" else u == "time" if time else
-                u not in ("time", "money") and (wanted is None or u in (None, wanted))
-                for u in units.get(number, [])
-            ]
-            if fits and not any(fits) and not re.fullmatch(r"(?:19|20)\d\d", number):
+            fitting = [fits(counted) for counted in units.get(number, [])]
+            if fitting and not any(fitting) and not re.fullmatch(r"(?:19|20)\d\d", number):
                 problems.append(f"number {number} counts something else in the passage it cites")
     return problems
 
