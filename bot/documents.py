@@ -108,12 +108,13 @@ _DATE_PATTERNS = [
     (re.compile(rf"\b({MONTH_NAMES})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE), ("M", "d", "y")),
 ]
 
-#: A press release's dateline: a line that holds only where and when it was issued ("Strasbourg, 5 November
-#: 2008", "Toulouse, le 22 janvier 2009", "2009年9月18日"). Its date is the release's, not that of what it reports.
+#: A press release's dateline: where and when it was issued, alone on its line or before a dash that opens the
+#: text ("Strasbourg, 5 November 2008", "Lyon, le 12 mars 2009 – Lyonbiopôle annonce…", "2009年9月18日").
+#: Its date is the release's, not that of what it reports.
 DATELINE = re.compile(
     r"^[ \t]*(?:[^\W\d][^\n,]{0,40},[ \t]*(?:le[ \t]+)?)?(?P<date>"
     + "|".join(pattern.pattern for pattern, _ in _DATE_PATTERNS)
-    + r")[ \t.]*$",
+    + r")(?=[ \t.]*$|[ \t]*[–—-][ \t])",
     re.IGNORECASE | re.MULTILINE,
 )
 

@@ -168,6 +168,11 @@ SEMINAR = Document(
     meta={"document": "seminar.md", "title": "がん研究セミナーを開催"},
 )
 
+SIGNING = Document(
+    content="Lyon, le 12 mars 2009 – Lyonbiopôle a signé le 10 mars 2009 un accord avec Kanazawa.",
+    meta={"document": "signing.txt", "title": "Accord"},
+)
+
 
 @pytest.mark.parametrize(
     ("question", "answer", "passage", "right"),
@@ -178,6 +183,8 @@ SEMINAR = Document(
         ("トゥールーズのセミナーはいつ開催されましたか？", "2009年9月18日に開催されました [1]。", SEMINAR, False),
         ("トゥールーズのセミナーはいつ開催されましたか？", "2009年9月16日に開催されました [1]。", SEMINAR, True),
         ("When did the Kanazawa laboratory open?", "It opened on 10 March 2009 [1].", LABORATORY, True),  # "today"
+        ("Quand l'accord a-t-il été signé ?", "Le 12 mars 2009 [1].", SIGNING, False),
+        ("Quand l'accord a-t-il été signé ?", "Le 10 mars 2009 [1].", SIGNING, True),
     ],
 )
 def test_a_datelines_day_is_when_the_release_was_written_not_the_answer(
