@@ -300,14 +300,17 @@ def _unsupported_days(text: str, support: str) -> list[tuple[int, int]]:
 
 
 #: Words that make a release's own date the day of what it reports ("today opened a laboratory").
-_TODAY = re.compile(r"\b(?:today|aujourd'hui|ce jour)\b|本日|今日", re.IGNORECASE)
+_TODAY = re.compile(r"\b(?:today|this morning|aujourd'hui|ce jour|ce matin)\b|本日|今日|今朝", re.IGNORECASE)
+#: Questions about the release itself, or about what it announces: its date is the answer.
+_ASKS_RELEASE = re.compile(r"publi|annon|announc|communiqu|press release|\bissued\b|発表|公表|発行|掲載", re.IGNORECASE)
 
 
 def dateline_dates(text: str, question: str, passages: list[Document]) -> list[str]:
     """Days that a "when" answer takes from a dateline: "Strasbourg, 5 November 2008" says when the release
     was written, not when the visit it reports took place ("on 3 and 4 November"). The dateline's day is
-    an answer only where the passage also gives it in its text, or says the event happened "today"."""
-    if question_kind(question) != "date":
+    an answer only where the passage also gives it in its text, says the event happened "today", or the
+    question asks when something was published or announced."""
+    if question_kind(question) != "date" or _ASKS_RELEASE.search(question):
         return []
     problems = []
     for sentence, cited in cited_support(text, passages):

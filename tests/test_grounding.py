@@ -185,6 +185,7 @@ SIGNING = Document(
         ("When did the Kanazawa laboratory open?", "It opened on 10 March 2009 [1].", LABORATORY, True),  # "today"
         ("Quand l'accord a-t-il été signé ?", "Le 12 mars 2009 [1].", SIGNING, False),
         ("Quand l'accord a-t-il été signé ?", "Le 10 mars 2009 [1].", SIGNING, True),
+        ("Quand l'accord a-t-il été annoncé ?", "Le 12 mars 2009 [1].", SIGNING, True),  # the release announces it
     ],
 )
 def test_a_datelines_day_is_when_the_release_was_written_not_the_answer(
