@@ -456,6 +456,8 @@ _AFTER_COUNTED = frozenset({
 _COUNTERS = {"人": "人名", "名": "人名", "社": "社", "件": "件", "歳": "歳"}
 #: Words for people in general stand for each other ("combien de personnes" → "150 participants").
 _PEOPLE = ("perso", "peopl", "parti", "atten", "visit", "guest", "invit")
+#: Nouns that make a number in a French or English passage a count of people, as 人 or 名 do in Japanese.
+_PEOPLE_COUNTED = (*_PEOPLE, "repre", "deleg", "membe", "execu", "resea", "cherc", "exper", "emplo", "salar", "staff")
 
 
 def _counted_stems(question: str) -> list[str]:
@@ -515,12 +517,19 @@ def _counted_class(question: str) -> str | None:
     return classes.pop() if len(classes) == 1 else None
 
 
+def _counted_noun(text: str, end: int) -> str | None:
+    """What the French or English noun after a number counts: people ("22 representatives") or companies."""
+    noun = re.match(r"\s*([^\W\d_]+)", text[end:])
+    stem = fold(noun.group(1))[:5] if noun else ""
+    return "人名" if stem in _PEOPLE_COUNTED else "社" if stem in _COMPANIES else None
+
+
 def counted_elsewhere(text: str, question: str, passages: list[Document]) -> list[str]:
     """A "how many" or "how much" answered with a number that the passage it cites gives as a count of
     something else: "3" from "3日間" (a duration) for "combien d'entreprises", "35" from "35 researchers"
     for "何歳", "140" from "140件の商談" (meetings) for "how many visitors", "15" from "15 Japanese executives"
-    for a budget. A number counts the right thing if one of its places in the passage does; a number the
-    passage does not write as such is left to the fact checks."""
+    for a budget, "22" from "22 representatives" for "何社". A number counts the right thing if one of its
+    places in the passage does; a number the passage does not write as such is left to the fact checks."""
     kind = question_kind(question)
     if kind not in ("number", "amount"):
         return []
@@ -541,7 +550,7 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
             unit = _UNIT_AFTER.match(held, place.end())
             money = held[place.start() - 1 : place.start()] in ("€", "$", "¥") or bool(unit and unit["money"])
             counted = "money" if money else None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
-            units.setdefault(_value(place.group()), []).append(counted)
+            units.setdefault(_value(place.group()), []).append(counted or _counted_noun(held, place.end()))
         for number in sorted(_numbers(own_words(sentence))):
             fitting = [fits(counted) for counted in units.get(number, [])]
             if fitting and not any(fitting) and not re.fullmatch(r"(?:19|20)\d\d", number):

@@ -192,7 +192,10 @@ def japanese_readings(text: str) -> tuple[str, ...]:
         if not katakana and ("固有名詞" not in token.part_of_speech or not _JAPANESE.search(token.surface)):
             run = []
             continue
-        for part in (token.reading if token.reading != "*" else token.surface).split("・"):
+        reading = token.reading if token.reading != "*" else token.surface
+        if token.surface.endswith("大") and reading.endswith("ダイ"):  # 京都大(学): Kyoto is a name of its own
+            readings.append(anyascii(reading[:-2]).lower())
+        for part in reading.split("・"):
             run = [*run, anyascii(part.replace("ッ", "")).lower()] if part else []  # ッ: the next consonant doubles
             readings += [run[-1], "".join(run)] if run else []
     return tuple(dict.fromkeys(r for r in readings if len(r) >= 3))

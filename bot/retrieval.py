@@ -64,8 +64,10 @@ class NameMatchRanker:
     companies" finds every document that counts companies. The names in the question ("Pacific Bio
     Alliance", "Kanazawa") say which document it is about. Each passage's similarity score gets
     ``weight`` × the share of the question's names that its document (title and text) holds, each
-    name weighted by how few documents hold it. A Japanese question's 関西 or アルザス counts as the
-    documents' Kansai or Alsace.
+    name weighted by how few documents hold it, plus ``title_weight`` × the share that its title holds:
+    a document titled "Kansai delegation visits Alsace BioValley" is about the visit, one that mentions
+    both names in passing is not. A Japanese question's 関西 or アルザス counts as the documents' Kansai
+    or Alsace.
 
     Usage example:
     ```python
@@ -74,21 +76,25 @@ class NameMatchRanker:
     ```
     """
 
-    def __init__(self, chunks: list[Document], weight: float = 0.1, top_k: int = 5) -> None:
+    def __init__(
+        self, chunks: list[Document], weight: float = 0.1, title_weight: float = 0.05, top_k: int = 5
+    ) -> None:
         self.weight = weight
+        self.title_weight = title_weight
         self.top_k = top_k
         self.document_words: dict[str, set[str]] = {}
+        titles: dict[str, str] = {}
         vocabulary: set[str] = set()
         for chunk in chunks:
-            vocabulary |= names(f"{chunk.meta.get('title', '')} {chunk.content or ''}")
-            name = str(chunk.meta.get("document", ""))
-            if name not in self.document_words:
-                self.document_words[name] = words(str(chunk.meta.get("title", "")))
-            self.document_words[name] |= words(chunk.content or "")
+            name, title = str(chunk.meta.get("document", "")), str(chunk.meta.get("title", ""))
+            vocabulary |= names(f"{title} {chunk.content or ''}")
+            titles.setdefault(name, title)
+            self.document_words.setdefault(name, words(title)).update(words(chunk.content or ""))
         self.sounds = SoundIndex(vocabulary)
         for chunk in chunks:  # a Japanese document's アルザス is the others' Alsace
             text = f"{chunk.meta.get('title', '')} {chunk.content or ''}"
             self.document_words[str(chunk.meta.get("document", ""))] |= japanese_names(text, self.sounds)
+        self.title_words = {name: words(title) | japanese_names(title, self.sounds) for name, title in titles.items()}
         self.weights = NameWeights(self.document_words.values())
 
     @component.output_types(documents=list[Document])
@@ -97,9 +103,10 @@ class NameMatchRanker:
         asked = question_names(query, self.sounds)
         rescored = []
         for doc in documents:
-            words_of_document = self.document_words.get(str(doc.meta.get("document", "")), set())
-            match = self.weights.match(asked, words_of_document)
-            rescored.append(replace(doc, score=(doc.score or 0.0) + self.weight * match))
+            name = str(doc.meta.get("document", ""))
+            match = self.weight * self.weights.match(asked, self.document_words.get(name, set()))
+            match += self.title_weight * self.weights.match(asked, self.title_words.get(name, set()))
+            rescored.append(replace(doc, score=(doc.score or 0.0) + match))
         rescored.sort(key=lambda d: d.score or 0.0, reverse=True)
         return {"documents": rescored[: top_k or self.top_k]}
 

@@ -126,6 +126,9 @@ def test_a_japanese_passage_holds_the_latin_names_and_months_it_writes_in_japane
     answer = "It was held in Yokohama from 15 to 17 October 2008, with firms from Strasbourg [1]."
     assert unsupported_names(answer, "When?", report) == []
     assert unsupported_names("It was held in Kyoto in November 2008 [1].", "When?", report) == ["Kyoto", "November"]
+    lecture = [Document(content="基調講演は京都大学の山口恵子教授が行った。")]
+    assert unsupported_names("Keiko Yamaguchi of Kyoto University [1].", "Who?", lecture) == []  # 京都大 holds 京都
+    assert unsupported_names("Keiko Yamaguchi of Osaka University [1].", "Who?", lecture) == ["Osaka"]
 
 
 @pytest.mark.parametrize(
