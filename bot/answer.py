@@ -490,13 +490,16 @@ def wrong_count(text: str, question: str) -> list[str]:
     return [f"the question counts {counted.group(1)}, and the answer counts something else"]
 
 
-#: What a number in a passage counts, by the word after it: time ("3日間", "35 ans", the "4日" of a date),
-#: money ("450 000 euros", "3,2 millions", "3800万") or, in Japanese, companies, people or items ("18社", "90名").
+#: What a number in a passage counts, by the word after it: time ("3日間", "35 ans", the "4日" of a date) or,
+#: in Japanese, companies, people or items ("18社", "90名", "140件").
 _UNIT_AFTER = re.compile(
     r"\s*(?:(?P<time>日|年間|か月|ヶ月|カ月|週間|時間|歳|才|(?:days?|jours?|weeks?|semaines?|months?|mois|years?|ans|"
-    r"années?|hours?|heures?)(?!\w))|(?P<money>[€$¥万億円]|ユーロ|ドル|(?:[kM]€|euros?|dollars?|yens?|francs?|"
-    r"millions?|milliards?|billions?|thousands?)(?!\w))|(?P<counter>[人名社件]))",
+    r"années?|hours?|heures?)(?!\w))|(?P<counter>[人名社件]))",
     re.IGNORECASE,
+)
+#: Money after a number: a currency or a scale ("450 000 euros", "3,2 millions", "3800万", "30 k€").
+_MONEY_AFTER = re.compile(
+    r"\s*[kM]?(?:" + "|".join(p.pattern for p in (*CURRENCIES.values(), _SCALE)) + ")", re.IGNORECASE
 )
 #: Questions that count time (a duration, an age), not things.
 _ASKS_TIME = re.compile(
@@ -548,7 +551,7 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
         units: dict[str, list[str | None]] = {}
         for place in _NUMBER_AS_WRITTEN.finditer(held):
             unit = _UNIT_AFTER.match(held, place.end())
-            money = held[place.start() - 1 : place.start()] in ("€", "$", "¥") or bool(unit and unit["money"])
+            money = held[place.start() - 1 : place.start()] in ("€", "$", "¥") or _MONEY_AFTER.match(held, place.end())
             counted = "money" if money else None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
             units.setdefault(_value(place.group()), []).append(counted or _counted_noun(held, place.end()))
         for number in sorted(_numbers(own_words(sentence))):

@@ -88,8 +88,10 @@ class NameMatchRanker:
         for chunk in chunks:
             name, title = str(chunk.meta.get("document", "")), str(chunk.meta.get("title", ""))
             vocabulary |= names(f"{title} {chunk.content or ''}")
-            titles.setdefault(name, title)
-            self.document_words.setdefault(name, words(title)).update(words(chunk.content or ""))
+            if name not in titles:
+                titles[name] = title
+                self.document_words[name] = words(title)
+            self.document_words[name] |= words(chunk.content or "")
         self.sounds = SoundIndex(vocabulary)
         for chunk in chunks:  # a Japanese document's アルザス is the others' Alsace
             text = f"{chunk.meta.get('title', '')} {chunk.content or ''}"
