@@ -39,6 +39,11 @@ def default_n_threads() -> int:
     return max(1, len(cores))
 
 
+# The server is on this machine: a proxy from the environment (HTTP_PROXY without a no_proxy for
+# localhost) would send its own requests away and never reach it.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class LocalLlamaServer:
     """Starts llama.cpp (xllamacpp) in this process and serves an OpenAI-compatible API on 127.0.0.1.
 
@@ -193,7 +198,7 @@ class LocalLlamaServer:
     def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"}
         request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
-        with urllib.request.urlopen(request, timeout=120) as response:
+        with _LOCAL.open(request, timeout=120) as response:
             return json.load(response)
 
     def stop(self) -> None:
@@ -217,7 +222,7 @@ def wait_healthy(root: str, timeout: float) -> None:
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{root}/health", timeout=5) as response:
+            with _LOCAL.open(f"{root}/health", timeout=5) as response:
                 if json.load(response).get("status") == "ok":
                     return
         except (urllib.error.URLError, OSError, ValueError) as e:

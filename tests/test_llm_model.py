@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,30 @@ def test_a_restarted_server_restores_the_system_prompt_instead_of_reading_it_aga
     reply = first_question()  # a new server: its slots start empty
     assert reply["timings"]["cache_n"] >= 400  # the system prompt came from the file
     assert reply["timings"]["prompt_n"] < 30  # only the question was read
+
+
+@pytest.mark.llm
+def test_the_local_model_is_reached_behind_a_proxy_that_does_not_exempt_localhost(monkeypatch: pytest.MonkeyPatch):
+    """A corporate ``HTTP_PROXY`` without ``no_proxy=localhost`` must not cut the bot off from its own server."""
+    pytest.importorskip("xllamacpp")
+    from haystack.dataclasses import ChatMessage
+
+    from bot import generation
+    from bot.config import Settings
+
+    with socket.socket() as s:  # a port nothing listens on: every request sent to this proxy fails
+        s.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{s.getsockname()[1]}"
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(variable, dead_proxy)
+    for variable in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(generation, "_servers", {})  # a server of its own, started behind that proxy
+
+    try:
+        generator = generation.chat_generator(Settings.from_env(llm_slots=1))
+        reply = generator.run(messages=[ChatMessage.from_user("In one word: what is the capital of France?")])
+    finally:
+        for server in generation._servers.values():
+            server.stop()
+    assert "paris" in (reply["replies"][0].text or "").lower()
