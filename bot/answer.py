@@ -406,6 +406,11 @@ QUESTION_KINDS: dict[str, re.Pattern[str]] = {
     ),
     "date": re.compile(r"\b(when|quand|what year|which year|quelle année|quelle date)\b|いつ|何年|何月|何日", re.I),
     "place": re.compile(r"\b(where|où)\b|どこ|どの(都市|国|町|場所)", re.I),
+    "event": re.compile(
+        r"\b(quel(le)?s? (événement|évènement|salon|manifestation|occasion)|(which|what) (event|occasion|fair))\b|"
+        r"どの(イベント|催し|行事|展示会)|何の(イベント|催し)",
+        re.I,
+    ),
     "person": re.compile(r"\b(who|qui)\b|誰|だれ|どなた", re.I),
     "name": re.compile(r"\b(what is the name|what's the name|quel est le nom)\b|名前|名称", re.I),
 }
@@ -422,10 +427,12 @@ _YEAR_OR_MONTH = re.compile(
     r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
 )
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
+#: A name written as the place where something happened: "à Toulouse", "in Osaka", "大阪で".
+_AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?=で|にて)")
 
 
 def question_kind(question: str) -> str | None:
-    """ "amount", "number", "date", "place", "person" or "name" when the question asks for one, else None."""
+    """ "amount", "number", "date", "place", "event", "person" or "name" when the question asks for one, else None."""
     return next((kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(question)), None)
 
 
@@ -567,6 +574,9 @@ def wrong_kind(text: str, question: str) -> list[str]:
     body = own_words(text)
     if kind in ("place", "person", "name"):  # _new_names reads the answer with janome: only when asked
         ok = bool(_new_names(body, question))
+    elif kind == "event":  # "lancé le 4 décembre 2007 à Toulouse" says when and where, not at what event
+        places = {fold(w) for found in _AT_PLACE.findall(body) for w in found if w}
+        ok = any(fold(w) not in places for w in _new_names(body, question))
     else:
         ok = {
             None: True,
@@ -575,7 +585,7 @@ def wrong_kind(text: str, question: str) -> list[str]:
             "date": bool(_YEAR_OR_MONTH.search(body)),
         }[kind]
     if not ok:
-        return [f"the question asks for a {kind}, and the answer gives none"]
+        return [f"the question asks for {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and the answer gives none"]
     return [
         f"the question asks for a {contact}, and the answer does not give it"
         for contact, given in asked_contacts(question).items()

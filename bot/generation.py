@@ -29,7 +29,7 @@ from bot.documents import MONTH_NAMES, MONTH_NUMBERS
 from bot.language import LANGUAGE_NAMES, common_words, is_japanese, message
 from bot.llm_model import QWEN_0_5B, QWEN_1_5B, ModelUnavailable, ensure_gguf
 from bot.llm_server import LocalLlamaServer
-from bot.names import facts, question_names, words
+from bot.names import facts, japanese_readings, question_names, words
 
 logger = logging.getLogger(__name__)
 
@@ -221,10 +221,12 @@ class LLMAnswerWriter:
     def warm_up(self) -> None:
         """Nothing to load here: the model lives in the server."""
 
-    def _generate(self, passages: list[Document], question: str, language: str, feedback: str, on_text: Any) -> str:
+    def _generate(
+        self, passages: list[Document], question: str, language: str, feedback: str, on_text: Any, hidden: set[int]
+    ) -> str:
         stream = _AnswerStream(on_text)
         prompt = {
-            "documents": documents_for_prompt(passages, language),
+            "documents": documents_for_prompt(passages, language, hidden),
             "question": question,
             "language_name": LANGUAGE_NAMES.get(language, "English"),
             "feedback": feedback,
@@ -249,20 +251,22 @@ class LLMAnswerWriter:
         """
         notes: list[str] = []
         feedback = ""
+        hidden: set[int] = set()
         for attempt in range(2):
-            text = self._generate(passages, question, language, feedback, on_text if attempt == 0 else None)
+            text = self._generate(passages, question, language, feedback, on_text if attempt == 0 else None, hidden)
             if not text or _REFUSAL.search(text):
                 return {"text": message("not_found", language), "answered": False, "notes": notes}
             # Only the model's own citations are repointed: one added here would move to whichever passage
             # holds the answer's numbers, the way a borrowed "18社" finds its source.
             text = repoint_citations(_bare_answer_framed(text, language), question, passages)
-            text = _add_missing_citation(text, passages)
+            text = _add_missing_citation(text, passages, question)
             problems = check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
             if not problems:
                 return {"text": text, "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: {'; '.join(problems)} (draft: {text!r})")
             logger.info("Answer rejected (%s): %r", problems, text)
             feedback = f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
+            hidden = misleading(text, problems, len(passages))
         if worth_quoting(problems, question):
             return {"text": text, "answered": None, "notes": notes, "cited": cited_numbers(text, len(passages))}
         return {"text": message("not_found", language), "answered": False, "notes": notes}
@@ -276,14 +280,29 @@ class LLMAnswerWriter:
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
 
-def documents_for_prompt(passages: list[Document], language: str = "") -> list[dict[str, Any]]:
+def misleading(text: str, problems: list[str], count: int) -> set[int]:
+    """The passages a rejected draft cited when they are about another document, or give the role asked
+    to someone else: the retry reads without them. Shown them again with the problem named, the small
+    model cites the same passage again ("Hiroshi Tanabe" twice for the council's chairman)."""
+    if not any("does not name" in p for p in problems):
+        return set()
+    cited = set(cited_numbers(text, count))
+    return cited if len(cited) < count else set()
+
+
+def documents_for_prompt(
+    passages: list[Document], language: str = "", hidden: set[int] | frozenset[int] = frozenset()
+) -> list[dict[str, Any]]:
     """Passages under their document's title, numbered in order: the writer sees where each comes from.
 
     The date is left out: in the headers it led the small model to invent days ("June 20, 2008").
-    For a Japanese answer, each French or English date is followed by its Japanese form.
+    For a Japanese answer, each French or English date is followed by its Japanese form. A ``hidden``
+    passage is left out and the others keep their numbers, so that [n] still means the same passage.
     """
     documents: list[dict[str, Any]] = []
     for number, doc in enumerate(passages, start=1):
+        if number in hidden:
+            continue
         name = doc.meta.get("document")
         if not documents or documents[-1]["name"] != name:
             documents.append({"name": name, "title": doc.meta.get("title") or name, "passages": []})
@@ -325,29 +344,30 @@ def japanese_dates(text: str) -> str:
     return _PART_OF_YEAR.sub(part, _DATE.sub(gloss, text))
 
 
-def _add_missing_citation(text: str, passages: list[Document]) -> str:
+def _add_missing_citation(text: str, passages: list[Document], question: str = "") -> str:
     """A model that forgets [n] gets the passage sharing most names and long words with its answer.
 
+    What the answer adds to the question says where it was read: the question's own names are in
+    every passage about its subject ("次回の日仏がん研究セミナーは…神戸で": 神戸, not セミナー).
     A Japanese answer is matched by its names only, Latin ones and those its kana or kanji read as
-    (大阪: Osaka): matching its other kanji and its numbers too tied borrowed facts to a passage that
-    holds them (measured: two more wrong answers, "18社" for the companies visited in Alsace). Its
-    numbers only break a tie between passages that share as many names. A Japanese answer with no
-    name or number ("強みは強力なパートナリティです") gives the checks nothing to hold against a passage,
-    and an answer that shares nothing with any passage (typically one the model made up): both stay
-    uncited, so the grounding check rejects them.
+    (大阪: Osaka, or 神戸 in a Japanese passage): matching its other kanji and its numbers too tied
+    borrowed facts to a passage that holds them (measured: two more wrong answers, "18社" for the
+    companies visited in Alsace). Its numbers only break a tie between passages that share as many
+    names. A Japanese answer with no name or number ("強みは強力なパートナリティです") gives the checks
+    nothing to hold against a passage, and an answer that shares nothing with any passage (typically
+    one the model made up): both stay uncited, so the grounding check rejects them.
     """
     if cited_numbers(text, len(passages)) or not passages or (is_japanese(own_words(text)) and not facts(text)):
         return text
-    held = [words(passage_text(doc)) for doc in passages]
+    held = [words(passage) | set(japanese_readings(passage)) for passage in map(passage_text, passages)]
     said = {w for w in words(text) if len(w) > 3 and w.isalpha() and w.isascii()}
-    said |= question_names(text, set().union(*held))
-    overlap = [len(said & passage) for passage in held]
-    if not max(overlap):
-        return text
+    said |= question_names(text, set().union(*held)) | set(japanese_readings(text))
+    added = said - words(question) - set(japanese_readings(question))
     numbers = {w for w in words(text) if w.isdigit()}
-    tied = [n for n, shared in enumerate(overlap) if shared == max(overlap)]
-    best = max(tied, key=lambda n: len(numbers & held[n]))  # numbers only choose among the passages names chose
-    return f"{text} [{best + 1}]"
+    # Numbers only choose among the passages that names and words chose.
+    score = [(len(added & passage), len(said & passage), len(numbers & passage)) for passage in held]
+    best = max(range(len(held)), key=score.__getitem__)
+    return f"{text} [{best + 1}]" if score[best][1] else text
 
 
 def _bare_answer_framed(text: str, language: str) -> str:

@@ -183,6 +183,13 @@ def test_an_answer_sharing_no_word_with_the_passages_gets_no_citation():
     assert _add_missing_citation(unchecked, alsace) == unchecked
     both = [Document(content="BioJapan : 18 entreprises."), Document(content="BioJapan 2009 est prévu.")]
     assert _add_missing_citation("次回は2009年のBioJapanです。", both).endswith("[2]")  # numbers break the tie
+    seminar = [
+        Document(content="関西バイオ推進会議は、トゥールーズで日仏がん研究セミナーを開催した。"),
+        Document(content="両者は、次回のセミナーを2010年春に神戸で開催することで合意した。"),
+    ]
+    asked = "次回の日仏がん研究セミナーはどこで開催されますか？"
+    restated = "次回の日仏がん研究セミナーは2010年春に神戸で開催されます。"
+    assert _add_missing_citation(restated, seminar, asked).endswith("[2]")  # 神戸, not the question's セミナー
 
 
 def test_a_bare_name_answers_a_japanese_question_in_japanese():

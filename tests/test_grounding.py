@@ -93,12 +93,19 @@ def test_names_that_every_passage_holds_do_not_decide_the_document():
         ("Quel est le nom de l'ambassadeur de France ?", "name", "Il s'appelle Paul Girard [1].",
          "L'ambassadeur de France est le nom de l'ambassadeur de France [1]."),
         ("研究機関の名前は何ですか？", "name", "Institut Pasteur です [1]。", "研究機関の名前です [1]。"),
+        # a date and a city say when and where, not at what event
+        ("Lors de quel événement le Corridor a-t-il été lancé ?", "event",
+         "Lors des Rencontres Eurorégionales à Toulouse [1].", "Le 4 décembre 2007 à Toulouse [1]."),
+        ("At which event was it launched?", "event", "At BioJapan 2008 in Yokohama [1].", "In Toulouse, in 2007 [1]."),
+        ("どのイベントで発表されましたか？", "event", "BioJapan 2008 で発表されました [1]。",
+         "2007年に大阪で発表されました [1]。"),
     ],
 )
 def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, bad: str):
     assert question_kind(question) == kind
     assert wrong_kind(good, question) == []
-    assert wrong_kind(bad, question) == [f"the question asks for a {kind}, and the answer gives none"]
+    article = "an" if kind[0] in "aeiou" else "a"
+    assert wrong_kind(bad, question) == [f"the question asks for {article} {kind}, and the answer gives none"]
 
 
 def test_a_contact_detail_asked_for_must_be_given():
@@ -383,6 +390,9 @@ def test_the_writer_refuses_rather_than_borrow(replies: list[str], answered: boo
         assert out["text"] == "The documents do not contain the answer to this question."
     if len(replies) == 2:
         assert "A previous answer was rejected: passage [1] is from «BioJapan 2008" in model.prompts[1]
+        # the retry reads without the other document's passage; the rest keep their numbers
+        assert BIOJAPAN.content in model.prompts[0] and BIOJAPAN.content not in model.prompts[1]
+        assert f"[2] {STRASBOURG.content[:30]}" in model.prompts[1]
 
 
 def test_a_citation_added_to_an_uncited_draft_does_not_follow_its_numbers():
