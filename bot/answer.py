@@ -255,9 +255,26 @@ def _value(number: str) -> str:
     return (re.sub(r"\D", "", whole).lstrip("0") or "0") + (f".{decimals}" if decimals else "")
 
 
+#: Numbers written as words, 2 to 20: "six companies" is "6社". Not one, un or une (also "a", "someone"),
+#: nor sept (also September).
+_SPELLED = {
+    word: str(value)
+    for words_ in (
+        "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+        "eighteen nineteen twenty",
+        "deux trois quatre cinq six - huit neuf dix onze douze treize quatorze quinze seize dix-sept dix-huit "
+        "dix-neuf vingt",
+    )
+    for value, word in enumerate(words_.split(), start=2)
+    if word != "-"
+}
+_SPELLED_NUMBER = re.compile(rf"\b({'|'.join(sorted(_SPELLED, key=len, reverse=True))})\b", re.IGNORECASE)
+
+
 def _numbers(text: str) -> set[str]:
-    """The values of the numbers ``text`` writes."""
-    return {_value(match.group()) for match in _NUMBER_AS_WRITTEN.finditer(normalise(text))}
+    """The values of the numbers ``text`` writes, in digits or as words."""
+    spelled = {_SPELLED[word.lower()] for word in _SPELLED_NUMBER.findall(text)}
+    return {_value(match.group()) for match in _NUMBER_AS_WRITTEN.finditer(normalise(text))} | spelled
 
 
 def _unsupported_numbers(text: str, support: str, question: str = "") -> list[str]:

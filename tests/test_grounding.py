@@ -130,6 +130,9 @@ def test_numbers_are_compared_as_values():
     week = [Document(content="Cette semaine, en juin, le pôle a ouvert un bureau.", meta={"document": "s"})]
     assert check_grounding("Le pôle a ouvert un bureau en 6 (juin) [1].", "fr", week) == []  # juin is month 6
     assert "number 5 is not in the passage it cites" in check_grounding("Le 5 juin [1].", "fr", week)  # not "semaine"
+    # numbers written as words are numbers too, on both sides
+    assert check_grounding("代表団は6社を訪問しました [1]。", "ja", [STRASBOURG]) == []  # "six companies"
+    assert "number 18 is not in the passage it cites" in check_grounding("Eighteen companies [1].", "en", [STRASBOURG])
 
 
 def test_a_japanese_month_must_be_the_passages_month():
