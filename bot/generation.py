@@ -265,8 +265,9 @@ class LLMAnswerWriter:
                 return {"text": text, "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: {'; '.join(problems)} (draft: {text!r})")
             logger.info("Answer rejected (%s): %r", problems, text)
-            feedback = f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
             hidden = misleading(text, problems, len(passages))
+            # Without the passages that misled it, the retry reads afresh: the problems would name them.
+            feedback = "" if hidden else f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
         if worth_quoting(problems, question):
             return {"text": text, "answered": None, "notes": notes, "cited": cited_numbers(text, len(passages))}
         return {"text": message("not_found", language), "answered": False, "notes": notes}

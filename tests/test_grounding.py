@@ -392,10 +392,18 @@ def test_the_writer_refuses_rather_than_borrow(replies: list[str], answered: boo
     if not answered:
         assert out["text"] == "The documents do not contain the answer to this question."
     if len(replies) == 2:
-        assert "A previous answer was rejected: passage [1] is from «BioJapan 2008" in model.prompts[1]
-        # the retry reads without the other document's passage; the rest keep their numbers
+        # the retry reads afresh without the other document's passage; the rest keep their numbers
         assert BIOJAPAN.content in model.prompts[0] and BIOJAPAN.content not in model.prompts[1]
         assert f"[2] {STRASBOURG.content[:30]}" in model.prompts[1]
+        assert "previous answer" not in model.prompts[1]
+
+
+def test_a_retry_is_told_what_was_wrong_with_its_draft():
+    model = ScriptedChatModel(["Les visiteurs ont rencontré six entreprises [2].", "They met six companies [2]."])
+    out = LLMAnswerWriter(model).run(question=QUESTION, language="en", passages=[BIOJAPAN, STRASBOURG])  # type: ignore[arg-type]
+    assert out["answered"] and out["text"] == "They met six companies [2]."
+    assert "A previous answer was rejected: not written in English" in model.prompts[1]
+    assert BIOJAPAN.content in model.prompts[1]  # nothing hidden: the passage was not what failed
 
 
 def test_a_citation_added_to_an_uncited_draft_does_not_follow_its_numbers():
