@@ -662,6 +662,25 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
     return problems
 
 
+#: Facts that a passage states in so many words, in any of the three languages (folded: no accents).
+#: Asked when something was founded or where a mission stayed, a passage that never says so gives
+#: another date or place of the same document: the year a partnership was signed, the site visited.
+STATED: dict[str, re.Pattern[str]] = {
+    "founding": re.compile(
+        r"\bfound(ed|ing)\b|\bfond(e|ee|es|ees|ation|ateurs?)\b|\bcree?s?\b|\bcreation\b|\bestablish|設立|創設|創立|発足"
+    ),
+    "lodging": re.compile(r"\bhotels?\b|\bstay(ed|ing)? at\b|\blodg|\bloge|\bheberg|宿泊|ホテル"),
+}
+
+
+def unstated(text: str, question: str, passages: list[Document]) -> list[str]:
+    """The question asks about a founding or a lodging, and no passage the answer cites speaks of one."""
+    asked = [fact for fact, pattern in STATED.items() if pattern.search(fold(question))]
+    held = fold(" ".join(passage_text(passages[n - 1]) for n in cited_numbers(text, len(passages))))
+    return [f"the question asks about a {fact}, and the passage it cites does not speak of one"
+            for fact in asked if held and not STATED[fact].search(held)]  # fmt: skip
+
+
 def check_grounding(text: str, language: str, passages: list[Document], question: str = "") -> list[str]:
     """Problems found in an answer: bad citations, wrong language, facts not in the passages it cites,
     a passage from another document than the one asked about, or not the kind of answer asked for."""
@@ -682,7 +701,7 @@ def check_grounding(text: str, language: str, passages: list[Document], question
     if question:
         problems += wrong_document(text, question, passages) + wrong_kind(text, question) + wrong_count(text, question)
         problems += counted_elsewhere(text, question, passages) + dateline_dates(text, question, passages)
-        problems += list(dict.fromkeys(wrong_role(text, question, passages)))
+        problems += list(dict.fromkeys(wrong_role(text, question, passages))) + unstated(text, question, passages)
     if language == "ja":
         problems.extend(
             f"the name {name} is transliterated: copy names in Latin letters exactly as in the passages"

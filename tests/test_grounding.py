@@ -14,6 +14,7 @@ from bot.answer import (
     counted_elsewhere,
     question_kind,
     repoint_citations,
+    unstated,
     worth_quoting,
     written_in,
     wrong_count,
@@ -133,6 +134,22 @@ def test_numbers_are_compared_as_values():
     # numbers written as words are numbers too, on both sides
     assert check_grounding("代表団は6社を訪問しました [1]。", "ja", [STRASBOURG]) == []  # "six companies"
     assert "number 18 is not in the passage it cites" in check_grounding("Eighteen companies [1].", "en", [STRASBOURG])
+
+
+def test_a_founding_or_a_lodging_asked_for_must_be_what_the_passage_speaks_of():
+    signed = [Document(content="Medicon Valley Alliance et Alsace BioValley ont signé un accord en 2009.")]
+    founded = [Document(content="Fondée en 1997, la Medicon Valley Alliance réunit 300 membres.")]
+    asked = "Medicon Valley Allianceの設立年はいつですか？"
+    assert unstated("2009年です [1]。", asked, signed) == [
+        "the question asks about a founding, and the passage it cites does not speak of one"
+    ]
+    assert unstated("1997年です [1]。", asked, founded) == []
+    assert unstated("It was founded in 1997 [1].", "When was the alliance founded?", founded) == []
+    toured = [Document(content="The visitors toured the Gerland biodistrict.")]
+    assert unstated("The Gerland biodistrict [1].", "What did the mission visit in Lyon?", toured) == []
+    assert unstated("Gerland biodistrictです [1]。", "リヨンでの宿泊先はどこですか？", toured) != []
+    hotel = [Document(content="The delegation stayed at the Hôtel Carlton in Lyon.")]
+    assert unstated("Hôtel Carltonです [1]。", "リヨンでの宿泊先はどこですか？", hotel) == []
 
 
 def test_a_japanese_month_must_be_the_passages_month():
