@@ -667,7 +667,7 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
 #: another date or place of the same document: the year a partnership was signed, the site visited.
 STATED: dict[str, re.Pattern[str]] = {
     "founding": re.compile(
-        r"\bfound(ed|ing)\b|\bfond(e|ee|es|ees|ation|ateurs?)\b|\bcree?s?\b|\bcreation\b|\bestablish|設立|創設|創立|発足"
+        r"\bfound(ed|ing)\b|\bfond(e|ee|es|ees|ation|ateurs?)\b|\bcre{2,3}s?\b|\bcreation\b|\bestablish|設立|創設|創立|発足"
     ),
     "lodging": re.compile(r"\bhotels?\b|\bstay(ed|ing)? at\b|\blodg|\bloge|\bheberg|宿泊|ホテル"),
 }

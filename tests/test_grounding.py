@@ -145,6 +145,7 @@ def test_a_founding_or_a_lodging_asked_for_must_be_what_the_passage_speaks_of():
     ]
     assert unstated("1997年です [1]。", asked, founded) == []
     assert unstated("It was founded in 1997 [1].", "When was the alliance founded?", founded) == []
+    assert unstated("En 2009 [1].", "Quand l'alliance a-t-elle été créée ?", signed) != []
     toured = [Document(content="The visitors toured the Gerland biodistrict.")]
     assert unstated("The Gerland biodistrict [1].", "What did the mission visit in Lyon?", toured) == []
     assert unstated("Gerland biodistrictです [1]。", "リヨンでの宿泊先はどこですか？", toured) != []
