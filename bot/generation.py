@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from haystack import Document, Pipeline, component
 from haystack.components.builders import ChatPromptBuilder
@@ -120,7 +121,6 @@ def gguf_path(settings: Settings) -> Path:
 
 def chat_generator(settings: Settings) -> OpenAIChatGenerator:
     """A Haystack chat generator bound to ``settings.llm_url``, or to a local llama.cpp server started here."""
-    http_client_kwargs = None
     if settings.llm_url:
         url, model, key = settings.llm_url, settings.llm_model_name, os.environ.get("CORRIDOR_LLM_API_KEY", "none")
     else:
@@ -139,7 +139,7 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
         url, model, key = server.start(), server.model_name, server.api_key
         if starting:  # a later bot in this process shares the server and its slots' reading
             prepare_system_prompt(server)
-        http_client_kwargs = {"trust_env": False}  # our own server: never through the environment's proxy
+    local = urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
     return OpenAIChatGenerator(
         api_key=Secret.from_token(key),
         model=model,
@@ -147,7 +147,9 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
         generation_kwargs={"temperature": 0.0, "max_tokens": settings.llm_max_tokens},
         timeout=600,
         max_retries=0,
-        http_client_kwargs=http_client_kwargs,
+        # A server on this machine is never reached through a proxy from the environment (HTTP_PROXY
+        # without a no_proxy for localhost): ours, or a `corridor-bot llm-server` beside the web workers.
+        http_client_kwargs={"trust_env": False} if local else None,
     )
 
 

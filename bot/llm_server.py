@@ -51,7 +51,8 @@ class LocalLlamaServer:
     ```python
     server = LocalLlamaServer(ensure_gguf(QWEN_1_5B, default_cache_dir()))
     generator = OpenAIChatGenerator(
-        api_base_url=server.start(), api_key=Secret.from_token(server.api_key), model=server.model_name
+        api_base_url=server.start(), api_key=Secret.from_token(server.api_key), model=server.model_name,
+        http_client_kwargs={"trust_env": False},  # never through a proxy from the environment
     )
     ```
     """

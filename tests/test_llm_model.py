@@ -180,6 +180,7 @@ def test_real_model_answers_through_haystack_openai_generator():
             api_key=Secret.from_token(server.api_key),
             model=server.model_name,
             generation_kwargs={"max_tokens": 16, "temperature": 0.0},
+            http_client_kwargs={"trust_env": False},  # a local server: not through the environment's proxy
         )
         result = generator.run(messages=[ChatMessage.from_user("In one word: what is the capital of France?")])
 
@@ -238,3 +239,14 @@ def test_the_local_model_is_reached_behind_a_proxy_that_does_not_exempt_localhos
         for server in generation._servers.values():
             server.stop()
     assert "paris" in (reply["replies"][0].text or "").lower()
+
+
+def test_a_model_server_given_by_url_on_this_machine_is_not_reached_through_a_proxy():
+    """``corridor-bot llm-server`` beside the web workers: its 127.0.0.1 URL bypasses HTTP_PROXY; a remote one not."""
+    from bot import generation
+    from bot.config import Settings
+
+    local = generation.chat_generator(Settings(llm_url="http://127.0.0.1:8081/v1"))
+    remote = generation.chat_generator(Settings(llm_url="https://llm.example.org/v1"))
+    assert local.http_client_kwargs == {"trust_env": False}
+    assert remote.http_client_kwargs is None
