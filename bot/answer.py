@@ -676,6 +676,8 @@ STATED: dict[str, re.Pattern[str]] = {
 def unstated(text: str, question: str, passages: list[Document]) -> list[str]:
     """The question asks about a founding or a lodging, and no passage the answer cites speaks of one."""
     asked = [fact for fact, pattern in STATED.items() if pattern.search(fold(question))]
+    if not asked:
+        return []
     held = fold(" ".join(passage_text(passages[n - 1]) for n in cited_numbers(text, len(passages))))
     return [f"the question asks about a {fact}, and the passage it cites does not speak of one"
             for fact in asked if held and not STATED[fact].search(held)]  # fmt: skip
