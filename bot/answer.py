@@ -224,6 +224,33 @@ def written_in(text: str, language: str) -> bool:
     return not any(len(w) >= 4 for w in words) or detect_language(" ".join(words)) == language
 
 
+#: A sentence's last clause after a comma, and the citations and full stop that end the sentence.
+_LAST_CLAUSE = re.compile(r"\s*[,，、](?P<clause>[^,，、]*?)(?P<end>(?:\s*\[\d+\])*\s*[.。!?！？]?(?:\s*\[\d+\])*\s*)$")
+
+
+def without_unsupported_apposition(text: str, question: str, passages: list[Document]) -> str:
+    """A "who" answer without its closing clauses that hold names the cited passage lacks: "… conduite
+    par Hiroshi Tanabe, directeur de la Confédération Kansai [1]." → "… conduite par Hiroshi Tanabe [1]."
+
+    The small model translates a person's title into names the passage never uses ("Council" became
+    "Confédération"); the person, who answers the question, is still checked like any answer. Only
+    for "who": elsewhere the last clause may be the answer's own last item ("Midi-Pyrénées, Limousin,
+    Alsace"), and cutting it would leave a partial answer that passes.
+    """
+    if question_kind(question) != "person":
+        return text
+    for sentence, cited in cited_support(text, passages):
+        shorter = sentence
+        while (last := _LAST_CLAUSE.search(shorter)) and any(
+            name in last["clause"] for name in unsupported_names(shorter, question, cited)
+        ):
+            stop = re.search(r"[.。!?！？]", last["end"])
+            citations = "".join(f" [{n}]" for n in CITATION.findall(last["end"]))
+            shorter = shorter[: last.start()] + citations + (stop.group() if stop else "")
+        text = text.replace(sentence, shorter)
+    return text
+
+
 def worth_quoting(problems: list[str], question: str = "") -> bool:
     """True when the draft's facts held and only its words failed: the language, the spelling of a
     name, a name the passages do not use ("Japan" added to "Kobe") when the question does not
@@ -481,7 +508,11 @@ _COUNTERS = {"人": "人名", "名": "人名", "社": "社", "件": "件", "歳"
 #: Words for people in general stand for each other ("combien de personnes" → "150 participants").
 _PEOPLE = ("perso", "peopl", "parti", "atten", "visit", "guest", "invit")
 #: Nouns that make a number in a French or English passage a count of people, as 人 or 名 do in Japanese.
-_PEOPLE_COUNTED = (*_PEOPLE, "repre", "deleg", "membe", "execu", "resea", "cherc", "exper", "emplo", "salar", "staff")
+_PEOPLE_COUNTED = (
+    *_PEOPLE, "repre", "deleg", "membe", "execu", "resea", "cherc", "exper", "emplo", "salar", "staff", "stagi",
+    "train", "scien", "stude", "etudi", "dirig", "leade", "direc", "manag", "docto", "medec", "patie", "speak",
+    "inter", "profe", "indus", "congr",
+)  # fmt: skip
 
 
 def _counted_stems(question: str) -> list[str]:
@@ -544,11 +575,21 @@ def _counted_class(question: str) -> str | None:
     return classes.pop() if len(classes) == 1 else None
 
 
+#: Words that may follow a number without saying what it counts ("14 de ses membres", "22 in all").
+_NOT_COUNTED = frozenset({
+    "de", "des", "du", "d", "au", "aux", "et", "en", "sur", "pour", "par", "dont", "les", "la", "le", "plus",
+    "of", "and", "to", "in", "for", "from", "on", "by", "the", "more", "new", "nouveaux", "nouvelles", "jeunes",
+})  # fmt: skip
+
+
 def _counted_noun(text: str, end: int) -> str | None:
-    """What the French or English noun after a number counts: people ("22 representatives") or companies."""
+    """What the French or English noun after a number counts: people ("22 representatives"), companies,
+    or "other" things ("14 projets"); None when no noun follows."""
     noun = re.match(r"\s*([^\W\d_]+)", text[end:])
-    stem = fold(noun.group(1))[:5] if noun else ""
-    return "人名" if stem in _PEOPLE_COUNTED else "社" if stem in _COMPANIES else None
+    word = fold(noun.group(1)) if noun else ""
+    if word in _NOT_COUNTED or len(word) < 3:
+        return None
+    return "人名" if word[:5] in _PEOPLE_COUNTED else "社" if word[:5] in _COMPANIES else "other"
 
 
 def counted_elsewhere(text: str, question: str, passages: list[Document]) -> list[str]:
@@ -567,6 +608,8 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
             return counted == "money"
         if time:
             return counted == "time"
+        if counted == "other":  # "14 projets" counts no people and no companies, but may count meetings
+            return wanted not in ("人名", "社")
         return counted not in ("time", "money") and (wanted is None or counted in (None, wanted))
 
     problems = []

@@ -23,7 +23,15 @@ from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.dataclasses import ChatMessage, StreamingChunk
 from haystack.utils import Secret
 
-from bot.answer import CITATION, check_grounding, cited_numbers, own_words, repoint_citations, worth_quoting
+from bot.answer import (
+    CITATION,
+    check_grounding,
+    cited_numbers,
+    own_words,
+    repoint_citations,
+    without_unsupported_apposition,
+    worth_quoting,
+)
 from bot.chunking import passage_text
 from bot.config import Settings
 from bot.documents import MONTH_NAMES, MONTH_NUMBERS
@@ -262,7 +270,11 @@ class LLMAnswerWriter:
             # holds the answer's numbers, the way a borrowed "18社" finds its source.
             text = repoint_citations(_bare_answer_framed(text, language), question, passages)
             text = _add_missing_citation(text, passages, question)
-            problems = check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
+            problems = _problems(text, language, passages, question)
+            shorter = without_unsupported_apposition(text, question, passages) if problems else text
+            if shorter != text and not _problems(shorter, language, passages, question):
+                notes.append(f"kept without the clause that names what its passage does not: {text!r}")
+                text, problems = shorter, []
             if not problems:
                 return {"text": text, "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: {'; '.join(problems)} (draft: {text!r})")
@@ -281,6 +293,10 @@ class LLMAnswerWriter:
         reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs={"max_tokens": 80})
         rewritten = (reply["replies"][0].text or "").strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
+
+
+def _problems(text: str, language: str, passages: list[Document], question: str) -> list[str]:
+    return check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
 
 
 def misleading(text: str, problems: list[str], count: int) -> set[int]:

@@ -15,6 +15,7 @@ from bot.answer import (
     question_kind,
     repoint_citations,
     unstated,
+    without_unsupported_apposition,
     worth_quoting,
     written_in,
     wrong_count,
@@ -424,6 +425,28 @@ def test_a_retry_is_told_what_was_wrong_with_its_draft():
     assert BIOJAPAN.content in model.prompts[1]  # nothing hidden: the passage was not what failed
 
 
+def test_a_who_answer_keeps_its_person_without_the_title_it_mistranslated():
+    visit = Document(
+        content="The delegation was led by Hiroshi Tanabe, director of international affairs of the Kansai Bio "
+        "Promotion Council.",
+        meta={"document": "kansai.txt", "title": "KANSAI DELEGATION VISITS ALSACE BIOVALLEY"},
+    )
+    draft = "La délégation a été conduite par Hiroshi Tanabe, directeur de la Confédération Kansai Bio Promotion [1]."
+    model = ScriptedChatModel([draft])
+    question = "Qui conduisait la délégation du Kansai ?"
+    out = LLMAnswerWriter(model).run(question=question, language="fr", passages=[visit])  # type: ignore[arg-type]
+    assert out["answered"] and out["text"] == "La délégation a été conduite par Hiroshi Tanabe [1].", out
+    assert "Confédération" in out["notes"][0]
+    regions = "Le pôle couvre Midi-Pyrénées, Limousin, Alsace [1]."  # the last item of a list is part of the answer
+    assert without_unsupported_apposition(regions, "Quelles régions couvre le pôle ?", [visit]) == regions
+    wrong = "La délégation a été conduite par Jean Dupont, directeur de la Confédération [1]."
+    trimmed = without_unsupported_apposition(wrong, question, [visit])
+    assert trimmed == "La délégation a été conduite par Jean Dupont [1]."
+    assert not LLMAnswerWriter(ScriptedChatModel([wrong, wrong])).run(  # type: ignore[arg-type]
+        question=question, language="fr", passages=[visit]
+    )["answered"], "the person is checked like any answer"
+
+
 def test_a_citation_added_to_an_uncited_draft_does_not_follow_its_numbers():
     expo = Document(content="関西の展示会にはストラスブールから18社が参加した。", meta={"document": "expo"})
     draft = "代表団はストラスブールで18社を訪問しました。"  # no [n]; 18 is the fair's figure, not the visit's
@@ -502,6 +525,11 @@ def test_the_cited_passage_must_count_what_the_question_counts(question: str, ri
     assert counted_elsewhere("18社を訪問しました [1]。", "関西の代表団は何社を訪問しましたか？", [visit]) == []
     assert counted_elsewhere("22 people [1].", "How many people came?", [visit]) == []
     assert counted_elsewhere("18 people [1].", "How many people came?", [visit]) != []
+    bilan = Document(content="En 2008, 14 projets ont été labellisés; 140 B2B meetings.", meta={"document": "bilan"})
+    assert counted_elsewhere("14 personnes ont participé [1].", "Combien de personnes ont participé ?", [bilan]) != []
+    assert counted_elsewhere("14 entreprises [1].", "How many companies took part?", [bilan]) != []
+    assert counted_elsewhere("14 projets [1].", "Combien de projets ont été labellisés ?", [bilan]) == []
+    assert counted_elsewhere("140件です [1]。", "何件の商談が行われましたか？", [bilan]) == []
     lab = Document(content="It will employ 35 researchers by 2011.", meta={"document": "lab"})
     assert counted_elsewhere("Aiko Fujimura博士は35歳です [1]。", "Aiko Fujimura博士は何歳ですか？", [lab]) != []
     assert counted_elsewhere("35 researchers [1].", "How many researchers will it employ?", [lab]) == []
