@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from anyascii import anyascii
 from haystack import Document, component
 from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
@@ -48,6 +50,7 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
+_KATAKANA_WORD = re.compile(r"[ァ-ヺー・]+")
 #: Each month's names, January first ("juin", "june"): ``documents.MONTH_NUMBERS`` by month.
 _MONTHS = [tuple(name for name, number in MONTH_NUMBERS.items() if number == month) for month in range(1, 13)]
 
@@ -471,8 +474,8 @@ _YEAR_OR_MONTH = re.compile(
     r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
 )
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
-#: A name written as the place where something happened: "à Toulouse", "in Osaka", "大阪で".
-_AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?=で|にて)")
+#: A name written as the place where something happened: "à Toulouse", "in Osaka", "大阪で" (not "大阪です").
+_AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?=で(?![すしょ])|にて)")
 
 
 def question_kind(question: str) -> str | None:
@@ -628,14 +631,35 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
     return problems
 
 
-def wrong_kind(text: str, question: str) -> list[str]:
-    """The answer does not give what the question asks: a "where" answered with dates, a "how many" without one."""
+#: A question that asks for the name of a place ("le nom de la ville"): a place is then its answer.
+_NAMES_A_PLACE = re.compile(
+    r"\b(villes?|city|cities|town|régions?|regions?|pays|country|lieu|place|site)\b|都市|町|地域|国|県|場所", re.I
+)
+
+
+def _places(text: str) -> set[str]:
+    """The folded names that ``text`` writes as places: after à / in / en / au / aux, or before で."""
+    return {fold(w) for found in _AT_PLACE.findall(text) for w in found if w}
+
+
+def _is_place(word: str, places: set[str], sounds: SoundIndex) -> bool:
+    """``word`` is one of ``places``, or their katakana transliteration (トゥールーズ for Toulouse)."""
+    return fold(word) in places or bool(_KATAKANA_WORD.fullmatch(word) and sounds.matches(anyascii(word).lower()))
+
+
+def wrong_kind(text: str, question: str, passages: Sequence[Document] = ()) -> list[str]:
+    """The answer does not give what the question asks: a "where" answered with dates, a "how many" without one,
+    a "who" or "what name" with only places that the answer or the ``passages`` write as places."""
     kind = question_kind(question)
     body = own_words(text)
-    if kind in ("place", "person", "name"):  # _new_names reads the answer with janome: only when asked
+    if kind == "place":  # _new_names reads the answer with janome: only when asked
         ok = bool(_new_names(body, question))
+    elif kind in ("person", "name"):  # "研究機関の名前はトゥールーズです" names a city, not an institute
+        places = set() if _NAMES_A_PLACE.search(question) else _places(" ".join([*map(passage_text, passages), body]))
+        sounds = SoundIndex(places)
+        ok = any(not _is_place(w, places, sounds) for w in _new_names(body, question))
     elif kind == "event":  # "lancé le 4 décembre 2007 à Toulouse" says when and where, not at what event
-        places = {fold(w) for found in _AT_PLACE.findall(body) for w in found if w}
+        places = _places(body)
         ok = any(fold(w) not in places for w in _new_names(body, question))
     else:
         ok = {
@@ -744,8 +768,9 @@ def check_grounding(text: str, language: str, passages: list[Document], question
         problems.append("the answer points at a passage instead of stating what it says")
     problems += borrowed_facts(text, question, passages)
     if question:
-        problems += wrong_document(text, question, passages) + wrong_kind(text, question) + wrong_count(text, question)
-        problems += counted_elsewhere(text, question, passages) + dateline_dates(text, question, passages)
+        problems += wrong_document(text, question, passages) + wrong_kind(text, question, passages)
+        problems += wrong_count(text, question) + counted_elsewhere(text, question, passages)
+        problems += dateline_dates(text, question, passages)
         problems += list(dict.fromkeys(wrong_role(text, question, passages))) + unstated(text, question, passages)
     if language == "ja":
         problems.extend(

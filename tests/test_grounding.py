@@ -110,6 +110,18 @@ def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, ba
     assert wrong_kind(bad, question) == [f"the question asks for {article} {kind}, and the answer gives none"]
 
 
+def test_a_place_is_no_answer_to_who_or_what_name():
+    visit = Document(content="After a day in Toulouse, the delegation visited three institutes in Strasbourg.")
+    question = "代表団がストラスブールで訪問した研究機関の名前は何ですか？"
+    none = ["the question asks for a name, and the answer gives none"]
+    assert wrong_kind("研究機関の名前はトゥールーズです [1]。", question) == []  # です is no place's で
+    assert wrong_kind("研究機関の名前はトゥールーズです [1]。", question, [visit]) == none  # "in Toulouse"
+    assert wrong_kind("研究機関の名前は Institut Pasteur です [1]。", question, [visit]) == []
+    assert wrong_kind("It was led by Strasbourg [1].", "Who led it?", [visit]) != []
+    assert wrong_kind("It was led by Hiroshi Tanabe in Strasbourg [1].", "Who led it?", [visit]) == []
+    assert wrong_kind("The city is Strasbourg [1].", "What is the name of the city?", [visit]) == []
+
+
 def test_a_contact_detail_asked_for_must_be_given():
     question = "What is the website of the Cancer-Bio-Santé cluster?"
     assert wrong_kind("The website is www.cancerbiosante.fr [1].", question) == []
