@@ -637,6 +637,10 @@ _NAMES_A_PLACE = re.compile(
 )
 
 
+#: Where a Japanese answer puts what was asked about: "金沢に設置されています", "大阪で行われました".
+_PUT_AT = re.compile(rf"({_CJK_RUN.pattern})(?=に(?:設置|あり|ある|置か|開設|位置|建設)|で(?![すしょ]))")
+
+
 def _places(text: str) -> set[str]:
     """The folded names that ``text`` writes as places: after à / in / en / au / aux, or before で."""
     return {fold(w) for found in _AT_PLACE.findall(text) for w in found if w}
@@ -653,7 +657,8 @@ def wrong_kind(text: str, question: str, passages: Sequence[Document] = ()) -> l
     kind = question_kind(question)
     body = own_words(text)
     if kind == "place":  # _new_names reads the answer with janome: only when asked
-        ok = bool(_new_names(body, question))
+        put = {fold(w) for w in _PUT_AT.findall(body)}  # "…研究所は金沢に設置": where the question said it is
+        ok = bool(_new_names(body, question)) and not (put and all(w in fold(question) for w in put))
     elif kind in ("person", "name"):  # "研究機関の名前はトゥールーズです" names a city, not an institute
         places = set() if _NAMES_A_PLACE.search(question) else _places(" ".join([*map(passage_text, passages), body]))
         sounds = SoundIndex(places)

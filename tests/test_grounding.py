@@ -110,6 +110,13 @@ def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, ba
     assert wrong_kind(bad, question) == [f"the question asks for {article} {kind}, and the answer gives none"]
 
 
+def test_a_where_answer_that_puts_it_where_the_question_did_gives_no_place():
+    question = "金沢のワクチン共同研究所はどこに設置されていますか？"
+    assert wrong_kind("Hokuriku BioCluster共同研究所は金沢に設置されています [2]。", question) != []
+    assert wrong_kind("Hokuriku Medical Universityのキャンパスに設置されています [2]。", question) == []
+    assert wrong_kind("署名式は大阪で行われました [1]。", "署名式はどの都市で行われましたか？") == []
+
+
 def test_a_place_is_no_answer_to_who_or_what_name():
     visit = Document(content="After a day in Toulouse, the delegation visited three institutes in Strasbourg.")
     question = "代表団がストラスブールで訪問した研究機関の名前は何ですか？"
