@@ -14,7 +14,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from anyascii import anyascii
@@ -84,14 +84,28 @@ def facts(text: str) -> set[str]:
     return names(text) | set(re.findall(r"(?<!\d)\d+(?!\d)", text)) | parts
 
 
+def _name_parts(word: str) -> list[str]:
+    return [part for part in re.split(r"[-'’]", fold(word)) if len(part) >= 3 and part not in _NOT_NAMES]
+
+
 def names(text: str) -> set[str]:
     """The folded parts (≥ 3 letters) of the capitalised Latin words in ``text``, question words excepted."""
-    found = set()
-    for match in _NAME.finditer(text):
-        for part in re.split(r"[-'’]", fold(match.group())):
-            if len(part) >= 3 and part not in _NOT_NAMES:
-                found.add(part)
-    return found
+    return {part for match in _NAME.finditer(text) for part in _name_parts(match.group())}
+
+
+#: Capitalised words in a row: one name ("Kansai Bio Promotion Council").
+_NAME_RUN = re.compile(rf"{_NAME.pattern}(?:\s+{_NAME.pattern})*")
+
+
+def name_shares(text: str) -> dict[str, float]:
+    """Each part of a name written in several words gets its share of one name: "Kansai Bio Promotion
+    Council" counts as one name, not four, beside "BioJapan" (see ``NameWeights.match``)."""
+    shares: dict[str, float] = {}
+    for run in _NAME_RUN.finditer(text):
+        parts = [part for word in run.group().split() for part in _name_parts(word)]
+        for part in parts:
+            shares[part] = min(shares.get(part, 1.0), 1 / len(parts))
+    return shares
 
 
 class NameWeights:
@@ -111,9 +125,15 @@ class NameWeights:
     def weight(self, name: str) -> float:
         return math.log((self.documents + 1) / (self.frequency.get(name, 0) + 0.5))
 
-    def match(self, question_names: set[str], document_words: set[str]) -> float:
-        """The weighted share of ``question_names`` that a document holds, 0 to 1 (0 with no names)."""
-        weights = {name: max(self.weight(name), 0.0) for name in question_names}
+    def match(
+        self, question_names: set[str], document_words: set[str], shares: Mapping[str, float] | None = None
+    ) -> float:
+        """The weighted share of ``question_names`` that a document holds, 0 to 1 (0 with no names).
+
+        ``shares`` (``name_shares`` of the question) divide a name written in several words among its words.
+        """
+        shares = shares or {}
+        weights = {name: max(self.weight(name), 0.0) * shares.get(name, 1.0) for name in question_names}
         total = sum(weights.values())
         return sum(w for name, w in weights.items() if name in document_words) / total if total else 0.0
 

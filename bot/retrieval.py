@@ -11,7 +11,16 @@ from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.config import Settings
 from bot.embedders import text_embedder
-from bot.names import NameWeights, SoundIndex, asked_contacts, japanese_names, names, question_names, words
+from bot.names import (
+    NameWeights,
+    SoundIndex,
+    asked_contacts,
+    japanese_names,
+    name_shares,
+    names,
+    question_names,
+    words,
+)
 
 
 @component
@@ -102,12 +111,12 @@ class NameMatchRanker:
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
         """Add the name match to the scores of ``documents`` (cosine similarities) and keep the best ``top_k``."""
-        asked = question_names(query, self.sounds)
+        asked, shares = question_names(query, self.sounds), name_shares(query)
         rescored = []
         for doc in documents:
             name = str(doc.meta.get("document", ""))
-            match = self.weight * self.weights.match(asked, self.document_words.get(name, set()))
-            match += self.title_weight * self.weights.match(asked, self.title_words.get(name, set()))
+            match = self.weight * self.weights.match(asked, self.document_words.get(name, set()), shares)
+            match += self.title_weight * self.weights.match(asked, self.title_words.get(name, set()), shares)
             rescored.append(replace(doc, score=(doc.score or 0.0) + match))
         rescored.sort(key=lambda d: d.score or 0.0, reverse=True)
         return {"documents": rescored[: top_k or self.top_k]}
