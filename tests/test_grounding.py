@@ -22,7 +22,16 @@ from bot.answer import (
     wrong_kind,
 )
 from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
-from bot.names import NameWeights, SoundIndex, facts, japanese_readings, names, question_names, words
+from bot.names import (
+    NameWeights,
+    SoundIndex,
+    facts,
+    japanese_readings,
+    name_shares,
+    names,
+    question_names,
+    words,
+)
 from bot.retrieval import ContactRanker, LanguageBalancer, NameMatchRanker, by_document
 
 BIOJAPAN = Document(
@@ -307,6 +316,17 @@ def test_rare_names_weigh_more():
     assert weights.match({"kanazawa", "corridor"}, {"corridor", "kanazawa"}) > 0.9
     assert weights.match({"kanazawa", "corridor"}, {"corridor"}) < 0.2
     assert weights.match(set(), {"corridor"}) == 0.0
+
+
+def test_a_name_in_several_words_counts_once():
+    shares = name_shares("What were the themes of the seminar with the Kansai Bio Promotion Council at BioJapan 2008?")
+    assert shares == {"kansai": 0.25, "bio": 0.25, "promotion": 0.25, "council": 0.25, "biojapan": 1.0}
+    assert name_shares("Qui dirige Cancer-Bio-Santé à Toulouse ?") == {"cancer": 1 / 3, "bio": 1 / 3, "sante": 1 / 3,
+                                                                      "toulouse": 1.0}  # fmt: skip
+    seed, report = {"kansai", "bio", "promotion", "council"}, {"kansai", "bio", "biojapan"}  # 関西バイオ推進会議
+    weights = NameWeights([seed, seed | {"strasbourg"}, report, {"kanazawa"}])
+    assert weights.match(set(shares), seed) > weights.match(set(shares), report), "four words outweigh one name"
+    assert weights.match(set(shares), report, shares) > weights.match(set(shares), seed, shares)
 
 
 def _scored(doc: Document, cosine: float) -> Document:
