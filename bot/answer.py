@@ -50,6 +50,7 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
+#: A word in katakana only (トゥールーズ): a foreign name or loanword, read by sound.
 _KATAKANA_WORD = re.compile(r"[ァ-ヺー・]+")
 #: Each month's names, January first ("juin", "june"): ``documents.MONTH_NUMBERS`` by month.
 _MONTHS = [tuple(name for name, number in MONTH_NUMBERS.items() if number == month) for month in range(1, 13)]

@@ -296,6 +296,7 @@ class LLMAnswerWriter:
 
 
 def _problems(text: str, language: str, passages: list[Document], question: str) -> list[str]:
+    """Everything a draft must pass: ``check_grounding``, and no name from the prompt's worked examples."""
     return check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
 
 

@@ -74,10 +74,10 @@ class NameMatchRanker:
     Alliance", "Kanazawa") say which document it is about. Each passage's similarity score gets
     ``weight`` × the share of the question's names that its document (title and text) holds, each
     name weighted by how few documents hold it (a name in several words, "Kansai Bio Promotion
-    Council", counts once: its four words no longer outweigh "BioJapan"), plus ``title_weight`` × the share that its title holds:
-    a document titled "Kansai delegation visits Alsace BioValley" is about the visit, one that mentions
-    both names in passing is not. A Japanese question's 関西 or アルザス counts as the documents' Kansai
-    or Alsace.
+    Council", counts once: its four words no longer outweigh "BioJapan"), plus ``title_weight`` × the
+    share that its title holds: a document titled "Kansai delegation visits Alsace BioValley" is about
+    the visit, one that mentions both names in passing is not. A Japanese question's 関西 or アルザス
+    counts as the documents' Kansai or Alsace.
 
     Usage example:
     ```python
