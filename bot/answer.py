@@ -24,7 +24,7 @@ from haystack_integrations.components.embedders.sentence_transformers import (
 )
 
 from bot.chunking import passage_text, split_sentences
-from bot.documents import DATELINE, MONTH_NUMBERS, month_days
+from bot.documents import DATELINE, MONTH_NAMES, MONTH_NUMBERS, month_days
 from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
 from bot.names import (
     ADDRESS,
@@ -253,6 +253,22 @@ def without_unsupported_apposition(text: str, question: str, passages: list[Docu
             shorter = shorter[: last.start()] + citations + (stop.group() if stop else "")
         text = text.replace(sentence, shorter)
     return text
+
+
+#: A date, with what joins it to the sentence: "4月4日（2008年2月4日）に", ", on 5 November 2008", "le 4 février 2008".
+_DATE_PHRASE = re.compile(
+    r"(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?(?:[（(][^）)]*[）)])?(?:に|、)?|"
+    rf"(?:,\s*)?\b(?:(?i:on|in|le|en|du)\s+)?(?:\d{{1,2}}(?:er)?\s+)?(?i:{MONTH_NAMES})\s+\d{{4}}"
+)
+
+
+def without_unasked_dates(text: str, question: str, passages: list[Document]) -> str:
+    """A "where" answer without the dates it was not asked for: "この会議は、4月4日（2008年2月4日）に大阪で
+    行われました" → "この会議は、大阪で行われました". The small model garbles dates it copies across
+    languages; the place, which answers the question, is still checked like any answer."""
+    if question_kind(question) != "place" or QUESTION_KINDS["date"].search(question):
+        return text
+    return re.sub(r"[ \t]+(?=[ \t.。])", "", _DATE_PHRASE.sub("", text))
 
 
 def worth_quoting(problems: list[str], question: str = "") -> bool:

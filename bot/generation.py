@@ -29,6 +29,7 @@ from bot.answer import (
     cited_numbers,
     own_words,
     repoint_citations,
+    without_unasked_dates,
     without_unsupported_apposition,
     worth_quoting,
 )
@@ -271,10 +272,12 @@ class LLMAnswerWriter:
             text = repoint_citations(_bare_answer_framed(text, language), question, passages)
             text = _add_missing_citation(text, passages, question)
             problems = _problems(text, language, passages, question)
-            shorter = without_unsupported_apposition(text, question, passages) if problems else text
-            if shorter != text and not _problems(shorter, language, passages, question):
-                notes.append(f"kept without the clause that names what its passage does not: {text!r}")
-                text, problems = shorter, []
+            for repair in (without_unsupported_apposition, without_unasked_dates) if problems else ():
+                shorter = repair(text, question, passages)
+                if shorter != text and not _problems(shorter, language, passages, question):
+                    notes.append(f"kept without what it added to the answer asked for: {text!r}")
+                    text, problems = shorter, []
+                    break
             if not problems:
                 return {"text": text, "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: {'; '.join(problems)} (draft: {text!r})")

@@ -15,6 +15,7 @@ from bot.answer import (
     question_kind,
     repoint_citations,
     unstated,
+    without_unasked_dates,
     without_unsupported_apposition,
     worth_quoting,
     written_in,
@@ -117,6 +118,18 @@ def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, ba
     assert wrong_kind(good, question) == []
     article = "an" if kind[0] in "aeiou" else "a"
     assert wrong_kind(bad, question) == [f"the question asks for {article} {kind}, and the answer gives none"]
+
+
+def test_a_where_answer_keeps_its_place_without_the_dates_it_garbled():
+    signed = Document(content="C'est aujourd'hui, 4 Février 2008 à Osaka (Japon), qu'est signé l'accord.")
+    draft = "この会議は、4月4日（2008年2月4日）に大阪（Japon）で行われました [1]。"  # 4月4日: no such date
+    model = ScriptedChatModel([draft])
+    out = LLMAnswerWriter(model).run(question="署名式はどの都市で行われましたか？", language="ja", passages=[signed])  # type: ignore[arg-type]
+    assert out["answered"] and out["text"] == "この会議は、大阪（Japon）で行われました [1]。", out
+    where = "The signing took place in Osaka, on 4 February 2008 [1]."
+    assert without_unasked_dates(where, "Where was it signed?", [signed]) == "The signing took place in Osaka [1]."
+    assert without_unasked_dates(where, "Where and when was it signed?", [signed]) == where
+    assert without_unasked_dates(where, "Who signed it?", [signed]) == where
 
 
 def test_a_where_answer_that_puts_it_where_the_question_did_gives_no_place():
