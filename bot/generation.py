@@ -202,9 +202,11 @@ class LLMAnswerWriter:
     """Writes a short cited answer in the asker's language, then checks it against the passages.
 
     The checks are ``answer.check_grounding``'s (citations, language, facts in the cited passage, the
-    document asked about, the kind of answer). A failed draft gets one retry with its problems named;
-    if that fails too, the writer refuses, or returns ``answered=None`` when only the wording failed
-    so that the caller quotes the cited passage.
+    document asked about, the kind of answer). A failed draft is kept if it passes once shortened
+    (without a mistranslated title after a "who" answer's person, without the dates of a "where"
+    answer); otherwise it gets one retry with its problems named; if that fails too, the writer
+    refuses, or returns ``answered=None`` when only the wording failed so that the caller quotes the
+    cited passage.
 
     Usage example:
     ```python
