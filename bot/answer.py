@@ -491,8 +491,10 @@ _YEAR_OR_MONTH = re.compile(
     r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
 )
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
+#: The で after a Japanese place ("大阪で"), not the で of です / でした / でしょう.
+_AT_JA = "で(?![すしょ])"
 #: A name written as the place where something happened: "à Toulouse", "in Osaka", "大阪で" (not "大阪です").
-_AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?=で(?![すしょ])|にて)")
+_AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?={_AT_JA}|にて)")
 
 
 def question_kind(question: str) -> str | None:
@@ -655,7 +657,7 @@ _NAMES_A_PLACE = re.compile(
 
 
 #: Where a Japanese answer puts what was asked about: "金沢に設置されています", "大阪で行われました".
-_PUT_AT = re.compile(rf"({_CJK_RUN.pattern})(?=に(?:設置|あり|ある|置か|開設|位置|建設)|で(?![すしょ]))")
+_PUT_AT = re.compile(rf"({_CJK_RUN.pattern})(?=に(?:設置|あり|ある|置か|開設|位置|建設)|{_AT_JA})")
 
 
 def _places(text: str) -> set[str]:
