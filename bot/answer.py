@@ -272,16 +272,17 @@ def without_unasked_dates(text: str, question: str, passages: list[Document]) ->
 
 
 def worth_quoting(problems: list[str], question: str = "") -> bool:
-    """True when the draft's facts held and only its words failed: the language, the spelling of a
-    name, a name the passages do not use ("Japan" added to "Kobe") when the question does not
-    ask for a name, a currency changed in translation ("38百万円" for "38 millions d'euros"), or a
-    contact detail asked for and left out ("The website is [2]."; the quote is then the line that
-    gives it). Such a draft is replaced by a quote of the passage it cited, not by a refusal; an
-    unsupported number, another document or the wrong kind of answer is refused.
+    """True when the draft's facts held and only its words failed: the language, a currency changed
+    in translation ("38百万円" for "38 millions d'euros"), a contact detail asked for and left out
+    ("The website is [2]."; the quote is then the line that gives it), or, when the question does not
+    ask for a person or a name, a name the passages do not use ("Japan" added to "Kobe") or spell
+    otherwise (in katakana). Such a draft is replaced by a quote of the passage it cited, not by a
+    refusal; an unsupported number, another document, the wrong kind of answer, or the name asked
+    for that no passage writes so, is refused.
     """
-    wording = ["not written in", "transliterated", "instead of the fact", "does not give it"]
+    wording = ["not written in", "instead of the fact", "does not give it"]
     if question_kind(question) not in ("person", "name"):
-        wording.append("is not in the passage")
+        wording += ["is not in the passage", "transliterated"]
     return bool(problems) and all(
         any(marker in p for marker in wording) and not p.startswith("number") for p in problems
     )

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -322,18 +323,46 @@ def documents_for_prompt(
 
     The date is left out: in the headers it led the small model to invent days ("June 20, 2008").
     For a Japanese answer, each French or English date is followed by its Japanese form. A ``hidden``
-    passage is left out and the others keep their numbers, so that [n] still means the same passage.
+    passage is left out, with the sentence a neighbouring chunk shares with it, and the others keep
+    their numbers, so that [n] still means the same passage.
     """
     documents: list[dict[str, Any]] = []
+    shown: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)  # by document
+    for doc in (passages[number - 1] for number in sorted(hidden) if 0 < number <= len(passages)):
+        unseen_text(doc, shown[str(doc.meta.get("document", ""))])  # as if read already
     for number, doc in enumerate(passages, start=1):
-        if number in hidden:
+        text = unseen_text(doc, shown[str(doc.meta.get("document", ""))])
+        if number in hidden or not text:
             continue
         name = doc.meta.get("document")
         if not documents or documents[-1]["name"] != name:
             documents.append({"name": name, "title": doc.meta.get("title") or name, "passages": []})
-        text = passage_text(doc)
         documents[-1]["passages"].append((number, japanese_dates(text) if language == "ja" else text))
     return documents
+
+
+def unseen_text(chunk: Document, shown: list[tuple[int, int]]) -> str:
+    """``passage_text`` of ``chunk`` without the sentences that passages shown before it hold.
+
+    Neighbouring chunks share a sentence, and two neighbours often both rank: read twice, that sentence
+    weighs more with the small model than what each chunk adds. ``shown`` holds the character ranges of
+    the document already shown, and gets this chunk's; "" when every sentence of it was shown.
+    """
+    content, start = chunk.content or "", chunk.meta.get("split_idx_start")
+    if not isinstance(start, int):
+        return passage_text(chunk)
+    begin, end = start, start + len(content)
+    for first, last in shown:
+        if first <= begin < last:
+            begin = last
+        if first < end <= last:
+            end = first
+    shown.append((start, start + len(content)))
+    if begin >= end:
+        return ""
+    lead_in = chunk.meta.get("lead_in")
+    text = content[begin - start : end - start].strip()
+    return f"({lead_in}) {text}" if lead_in else text
 
 
 #: "4 Février 2008", "du 15 au 17 Octobre 2008", "3 and 4 November 2008", "Juin 2008".

@@ -277,6 +277,9 @@ def test_only_wording_failures_are_worth_a_quote():
     assert worth_quoting(["not written in Japanese"], "いつ？")
     assert worth_quoting(["name Japan is not in the passage it cites"], "Where will the visit take place?")
     assert not worth_quoting(["name Japan is not in the passage it cites"], "Who leads the visit?")
+    transliterated = ["the name アルザス・バイオバレー is transliterated: copy names in Latin letters"]
+    assert worth_quoting(transliterated, "代表団はどこを訪問しましたか？")
+    assert not worth_quoting(transliterated, "訪問した研究機関の名前は何ですか？")  # the name is the answer
     assert not worth_quoting(["number 18 is not in the passage it cites"], "Where?")
     assert worth_quoting(
         [
@@ -430,6 +433,26 @@ def test_the_writer_reads_passages_grouped_under_their_document():
     assert prompt.startswith("Passages:\nDocument: LIFESCIENCE CORRIDOR FRANCE\n[1] Jean-Pierre")
     assert "Document: Cancer-Bio-Santé : bilan 2008\n[3] Son président" in prompt
     assert prompt.endswith("Question: Q?\nWrite the answer in French.")
+
+
+def test_the_writer_reads_a_sentence_that_neighbouring_passages_share_once():
+    text = "The delegation met six companies. It was led by Hiroshi Tanabe. A return visit is planned for May 2009."
+    meta = {"document": "kansai.txt", "title": "KANSAI DELEGATION"}
+    first, second = text.index("It was"), text.index("A return")
+    chunks = [
+        Document(content=text[first:], meta={**meta, "split_idx_start": first}),
+        Document(content=text[:second], meta={**meta, "split_idx_start": 0}),
+        Document(content=text[first:second], meta={**meta, "split_idx_start": first}),
+        Document(content="Autre chose.", meta={"document": "other.txt", "title": "T", "split_idx_start": 0}),
+    ]
+    shown = documents_for_prompt(chunks)
+    assert shown[0]["passages"] == [
+        (1, "It was led by Hiroshi Tanabe. A return visit is planned for May 2009."),
+        (2, "The delegation met six companies."),
+    ]  # the third holds nothing that was not shown: left out, and the others keep their numbers
+    assert shown[1]["passages"] == [(4, "Autre chose.")]
+    # a passage hidden from the retry takes the sentence it shares with its neighbour along
+    assert documents_for_prompt(chunks, hidden={1})[0]["passages"] == [(2, "The delegation met six companies.")]
 
 
 @component
