@@ -127,8 +127,8 @@ def cited_numbers(text: str, passage_count: int) -> list[int]:
     return seen
 
 
-#: A capitalised word in Latin letters: how an answer writes a name.
-_CAPITALISED = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ'’-]+")
+#: A capitalised word in Latin letters: how an answer writes a name ("Japan's": the name is "Japan").
+_CAPITALISED = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý](?:[A-Za-zÀ-ÿ-]|['’](?!s\b))+")
 
 
 def _written_in_japanese(latin: list[str], text: str) -> set[str]:

@@ -19,8 +19,9 @@ from typing import Any
 
 from anyascii import anyascii
 
-#: A capitalised Latin word; the look-behind lets "のBioJapan" count (Japanese has no spaces).
-_NAME = re.compile(r"(?<![A-Za-zÀ-ÿ])[A-ZÀ-Ý][A-Za-zÀ-ÿ0-9'’-]+")
+#: A capitalised Latin word, or one capitalised inside ("bioMérieux", "eBay"); the look-behind lets
+#: "のBioJapan" count (Japanese has no spaces).
+_NAME = re.compile(r"(?<![A-Za-zÀ-ÿ])[a-zà-ÿ]{0,4}[A-ZÀ-Ý][A-Za-zÀ-ÿ0-9'’-]+")
 #: Words by script: Latin letters, digits, kana and kanji runs apart ("2009年のbiojapan" → 2009, 年, の, biojapan).
 _WORD = re.compile(r"\d+|[a-z\u00c0-\u024f]+|[\u3040-\u30ff]+|[\u3400-\u9fff]+")
 #: Question words and articles written with a capital at the start of a question.

@@ -295,6 +295,7 @@ def test_japanese_numbers_and_latin_names_are_words_of_their_own():
     assert facts("次回は2009年のBioJapanです") == {"2009", "biojapan"}
     assert names("Qui a dirigé la délégation à BioJapan 2008 ?") == {"biojapan"}
     assert names("BioJapan 2008の関西バイオ推進会議") == {"biojapan"}
+    assert names("Bruno Bombarde (président de bioMérieux Japon)") == {"bruno", "bombarde", "biomerieux", "japon"}
 
 
 @pytest.mark.parametrize(
@@ -500,6 +501,24 @@ def test_a_retry_is_told_what_was_wrong_with_its_draft():
     assert BIOJAPAN.content in model.prompts[1]  # nothing hidden: the passage was not what failed
 
 
+def test_a_retry_without_a_misleading_passage_does_not_read_it_in_the_neighbour():
+    report = "The pavilion hosted 18 companies. Claire Vasseur led the French delegation. A seminar followed."
+    meta = {"document": "biojapan.md", "title": "BioJapan 2008"}
+    middle, last = report.index("Claire"), report.index("A seminar")
+    passages = [
+        Document(content="Bruno Bombarde (président de bioMerieux Japon) représentant Lyonbiopole.",
+                 meta={"document": "seed.txt", "title": "LIFESCIENCE CORRIDOR FRANCE", "split_idx_start": 0}),
+        Document(content=report[:last], meta={**meta, "split_idx_start": 0}),
+        Document(content=report[middle:], meta={**meta, "split_idx_start": middle}),
+    ]  # fmt: skip
+    model = ScriptedChatModel(["The president of bioMerieux Japan is Claire Vasseur [2].", "Bruno Bombarde [1]."])
+    question = "Who is the president of bioMerieux Japan?"
+    out = LLMAnswerWriter(model).run(question=question, language="en", passages=passages)  # type: ignore[arg-type]
+    assert out["answered"] and out["text"] == "Bruno Bombarde [1].", out
+    assert "Claire Vasseur" in model.prompts[0] and "Claire Vasseur" not in model.prompts[1]
+    assert "[3] A seminar followed." in model.prompts[1]
+
+
 def test_a_who_answer_keeps_its_person_without_the_title_it_mistranslated():
     visit = Document(
         content="The delegation was led by Hiroshi Tanabe, director of international affairs of the Kansai Bio "
@@ -632,6 +651,15 @@ def test_a_citation_moves_to_the_passage_holding_an_address_or_a_month(facts: st
     assert check_grounding(moved, "ja" if "年" in answer else "en", passages, question) == []
 
 
+def test_a_possessive_is_not_part_of_a_name():
+    passages = [Document(content="Bruno Bombarde (président de bioMerieux Japon) représentant Lyonbiopole.")]
+    question = "Who is the president of bioMerieux Japan?"
+    assert check_grounding("BioMerieux Japan's president is Bruno Bombarde [1].", "en", passages, question) == []
+    assert check_grounding("Its president is Tokyo's Bruno Bombarde [1].", "en", passages, question) == [
+        "name Tokyo is not in the passage it cites"
+    ]
+
+
 def test_a_web_address_must_be_the_passages_own():
     passages = [Document(content="Pôle LyonBioPôle (Rhône Alpes): www.lyonbiopole.org")]
     problems = check_grounding("The website is www.lyonbiopole.com [1].", "en", passages, "What is the website?")
@@ -644,6 +672,7 @@ def test_a_web_address_must_be_the_passages_own():
         ("Lyonbiopôleの会長は誰ですか？", "Lyonbiopôle の会長は Bruno Bombarde です [1]。", False),  # bioMerieux's
         ("バイオメリュー日本の社長は誰ですか？", "バイオメリュー日本の社長は Bruno Bombarde です [1]。", True),
         ("Who is the president of bioMerieux Japon?", "Bruno Bombarde is its president [1].", True),
+        ("Who is the president of bioMerieux Japan?", "Bruno Bombarde is its president [1].", True),  # Japon
         ("Who chairs the Kansai Bio Promotion Council?", "Masahiro Nadamoto chairs it [1].", True),
         ("関西バイオ推進会議の会長は誰ですか？", "会長は Bruno Bombarde です [1]。", False),
         ("関西バイオ推進会議の会長は誰ですか？", "会長は Masahiro Nadamoto です [1]。", True),
