@@ -29,6 +29,7 @@ from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japan
 from bot.names import (
     ADDRESS,
     GENERIC_WORDS,
+    KATAKANA,
     SoundIndex,
     asked_contacts,
     facts,
@@ -50,8 +51,6 @@ _POINTS_AT_PASSAGE = re.compile(
 )
 #: Katakana words joined by "・": how a foreign person's name is transliterated (マサヒロ・ナダモト).
 _KATAKANA_NAME = re.compile(r"[ァ-ヺー]+(?:・[ァ-ヺー]+)+")
-#: A word in katakana only (トゥールーズ): a foreign name or loanword, read by sound.
-_KATAKANA_WORD = re.compile(r"[ァ-ヺー・]+")
 #: Each month's names, January first ("juin", "june"): ``documents.MONTH_NUMBERS`` by month.
 _MONTHS = [tuple(name for name, number in MONTH_NUMBERS.items() if number == month) for month in range(1, 13)]
 
@@ -668,7 +667,7 @@ def _places(text: str) -> set[str]:
 
 def _is_place(word: str, places: set[str], sounds: SoundIndex) -> bool:
     """``word`` is one of ``places``, or their katakana transliteration (トゥールーズ for Toulouse)."""
-    return fold(word) in places or bool(_KATAKANA_WORD.fullmatch(word) and sounds.matches(anyascii(word).lower()))
+    return fold(word) in places or bool(KATAKANA.fullmatch(word) and sounds.matches(anyascii(word).lower()))
 
 
 def wrong_kind(text: str, question: str, passages: Sequence[Document] = ()) -> list[str]:

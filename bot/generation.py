@@ -14,6 +14,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -360,9 +361,7 @@ def unseen_text(chunk: Document, shown: list[tuple[int, int]]) -> str:
     shown.append((start, start + len(content)))
     if begin >= end:
         return ""
-    lead_in = chunk.meta.get("lead_in")
-    text = content[begin - start : end - start].strip()
-    return f"({lead_in}) {text}" if lead_in else text
+    return passage_text(replace(chunk, content=content[begin - start : end - start].strip()))
 
 
 #: "4 Février 2008", "du 15 au 17 Octobre 2008", "3 and 4 November 2008", "Juin 2008".

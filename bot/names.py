@@ -195,7 +195,8 @@ def _tokenizer() -> Any:
 
 
 _tokenizer_lock = threading.Lock()
-_KATAKANA = re.compile(r"[ァ-ヺー・]+")
+#: A word in katakana only (トゥールーズ, アルザス・バイオバレー): a foreign name or loanword, read by sound.
+KATAKANA = re.compile(r"[ァ-ヺー・]+")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -209,7 +210,7 @@ def japanese_readings(text: str) -> tuple[str, ...]:
         tokens = list(_tokenizer().tokenize(text))
     readings, run = [], []
     for token in tokens:
-        katakana = bool(_KATAKANA.fullmatch(token.surface))
+        katakana = bool(KATAKANA.fullmatch(token.surface))
         if not katakana and ("固有名詞" not in token.part_of_speech or not _JAPANESE.search(token.surface)):
             run = []
             continue
