@@ -496,6 +496,14 @@ _AT_JA = "で(?![すしょ])"
 #: A name written as the place where something happened: "à Toulouse", "in Osaka", "大阪で" (not "大阪です").
 _AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?={_AT_JA}|にて)")
 
+#: Words that name an event, what an "event" question looks for: "Rencontres Eurorégionales", "congrès BIO 2008".
+EVENT_WORDS = re.compile(
+    r"\b(salons?|rencontres|conventions?|congr[eè]s|forums?|conf[ée]rences?|s[ée]minaires?|colloques?|symposiums?|"
+    r"assembl[ée]es?|expositions?|fairs?|seminars?|summits?|trade shows?)\b|"
+    r"会議|セミナー|展示会|フォーラム|シンポジウム|総会|見本市",
+    re.I,
+)
+
 
 def question_kind(question: str) -> str | None:
     """ "amount", "number", "date", "place", "event", "person" or "name" when the question asks for one, else None."""
@@ -683,7 +691,7 @@ def wrong_kind(text: str, question: str, passages: Sequence[Document] = ()) -> l
         sounds = SoundIndex(places)
         ok = any(not _is_place(w, places, sounds) for w in _new_names(body, question))
     elif kind == "event":  # "lancé le 4 décembre 2007 à Toulouse" says when and where, not at what event
-        places = _places(body)
+        places = _places(" ".join([*map(passage_text, passages), body]))  # "launched … at Toulouse" too
         ok = any(fold(w) not in places for w in _new_names(body, question))
     else:
         ok = {
@@ -758,7 +766,8 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
 #: another date or place of the same document: the year a partnership was signed, the site visited.
 STATED: dict[str, re.Pattern[str]] = {
     "founding": re.compile(
-        r"\bfound(ed|ing)\b|\bfond(e|ee|es|ees|ation|ateurs?)\b|\bcre{2,3}s?\b|\bcreation\b|\bestablish|設立|創設|創立|発足"
+        r"\bfound(ed|ing)\b|\bfond(e|ee|es|ees|ation|ateurs?)\b|\bcre{2,3}s?\b|\bcreation\b|\bestablish|"
+        r"\blanc(e|ee|ement)\b|\blaunch|設立|創設|創立|発足"
     ),
     "lodging": re.compile(r"\bhotels?\b|\bstay(ed|ing)? at\b|\blodg|\bloge|\bheberg|宿泊|ホテル"),
 }

@@ -9,6 +9,7 @@ from haystack import Document, Pipeline, component
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
 from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
+from bot.answer import EVENT_WORDS, question_kind
 from bot.config import Settings
 from bot.embedders import text_embedder
 from bot.names import (
@@ -124,16 +125,19 @@ class NameMatchRanker:
 
 
 @component
-class ContactRanker:
-    """Puts first the passages that hold the kind of contact detail the question asks for.
+class AskedDetailRanker:
+    """Puts first the passages that hold the kind of detail the question asks for: a contact, an event.
 
     "What is the website of the cluster?" is close in meaning to every passage about the cluster,
-    and the one line that gives its address rarely wins on similarity alone. A passage holding a web
-    address (an e-mail, a phone number) gets ``boost`` added to its score when the question asks for one.
+    and the one line that gives its address rarely wins on similarity alone; "At which event was it
+    launched?" is close to every passage that says when and where, and the one that names the event
+    ("à l'occasion des Rencontres Eurorégionales") ranked fifth. A passage holding a web address (an
+    e-mail, a phone number) or an event word (salon, congrès, セミナー) gets ``boost`` added to its
+    score when the question asks for one.
 
     Usage example:
     ```python
-    ContactRanker().run(query="Quel est le numéro de téléphone ?", documents=retrieved)["documents"]
+    AskedDetailRanker().run(query="Quel est le numéro de téléphone ?", documents=retrieved)["documents"]
     ```
     """
 
@@ -142,8 +146,8 @@ class ContactRanker:
 
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document]) -> dict[str, list[Document]]:
-        """Rescore ``documents`` (cosine similarities) for the contact details ``query`` asks for, if any."""
-        held = list(asked_contacts(query).values())
+        """Rescore ``documents`` (cosine similarities) for the details ``query`` asks for, if any."""
+        held = list(asked_contacts(query).values()) + ([EVENT_WORDS] if question_kind(query) == "event" else [])
         if not held:
             return {"documents": documents}
         rescored = [
@@ -172,7 +176,7 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
 
     The question is embedded with e5's ``query:`` prefix into the same multilingual space as the
     chunks, so a Japanese question finds French passages; the candidates' languages are then put on
-    an equal footing, passages holding a contact detail the question asks for move up, and the names
+    an equal footing, passages holding the contact detail or event the question asks for move up, and the names
     the question holds pick the document.
     """
     pipeline = Pipeline()
@@ -181,12 +185,12 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
         "retriever", FAISSEmbeddingRetriever(document_store=store, top_k=max(settings.candidates, settings.top_k))
     )
     pipeline.add_component("balancer", LanguageBalancer())
-    pipeline.add_component("contacts", ContactRanker())
+    pipeline.add_component("details", AskedDetailRanker())
     pipeline.add_component("ranker", NameMatchRanker(store.filter_documents(), top_k=settings.top_k))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     pipeline.connect("retriever.documents", "balancer.documents")
-    pipeline.connect("balancer.documents", "contacts.documents")
-    pipeline.connect("contacts.documents", "ranker.documents")
+    pipeline.connect("balancer.documents", "details.documents")
+    pipeline.connect("details.documents", "ranker.documents")
     return pipeline
 
 
@@ -200,7 +204,7 @@ def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> lis
     faiss.omp_set_num_threads(1)
     inputs: dict[str, dict] = {
         "embedder": {"text": question},
-        "contacts": {"query": question},
+        "details": {"query": question},
         "ranker": {"query": question},
     }
     if top_k is not None:

@@ -33,7 +33,7 @@ from bot.names import (
     question_names,
     words,
 )
-from bot.retrieval import ContactRanker, LanguageBalancer, NameMatchRanker, by_document
+from bot.retrieval import AskedDetailRanker, LanguageBalancer, NameMatchRanker, by_document
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -120,6 +120,13 @@ def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, ba
     assert wrong_kind(bad, question) == [f"the question asks for {article} {kind}, and the answer gives none"]
 
 
+def test_a_city_that_the_passage_writes_as_a_place_is_no_event():
+    launched = [Document(content="Lancement officiel le 4 Décembre 2007 à Toulouse à l'occasion des Rencontres.")]
+    question = "At which event was the Corridor launched?"
+    assert wrong_kind("It was launched on December 4, 2007, at Toulouse [1].", question, launched) != []
+    assert wrong_kind("At the Rencontres, in Toulouse [1].", question, launched) == []
+
+
 def test_a_where_answer_keeps_its_place_without_the_dates_it_garbled():
     signed = Document(content="C'est aujourd'hui, 4 Février 2008 à Osaka (Japon), qu'est signé l'accord.")
     draft = "この会議は、4月4日（2008年2月4日）に大阪（Japon）で行われました [1]。"  # 4月4日: no such date
@@ -188,6 +195,8 @@ def test_a_founding_or_a_lodging_asked_for_must_be_what_the_passage_speaks_of():
     assert unstated("1997年です [1]。", asked, founded) == []
     assert unstated("It was founded in 1997 [1].", "When was the alliance founded?", founded) == []
     assert unstated("En 2009 [1].", "Quand l'alliance a-t-elle été créée ?", signed) != []
+    launched = [Document(content="Lancement officiel le 4 Décembre 2007 à Toulouse.")]  # 発足: launched
+    assert unstated("2007年12月4日に発足しました [1]。", "コリドーはいつ発足しましたか？", launched) == []
     toured = [Document(content="The visitors toured the Gerland biodistrict.")]
     assert unstated("The Gerland biodistrict [1].", "What did the mission visit in Lyon?", toured) == []
     assert unstated("Gerland biodistrictです [1]。", "リヨンでの宿泊先はどこですか？", toured) != []
@@ -388,17 +397,20 @@ def test_the_ranker_favours_the_document_whose_title_names_what_the_question_nam
         ("報道担当者の電話番号は？", "+33 (0) 5 61 14 24 54"),
         ("Quelle est l'adresse e-mail du contact presse ?", "presse@example.fr"),
         ("Qui dirige le pôle ?", "Le pôle"),  # asks for no contact detail: the order stays
+        ("Lors de quel événement le pôle a-t-il été lancé ?", "Rencontres"),
+        ("どのイベントで発表されましたか？", "Rencontres"),
     ],
 )
-def test_a_passage_with_the_contact_detail_asked_for_comes_first(question: str, first: str):
+def test_a_passage_with_the_detail_asked_for_comes_first(question: str, first: str):
     texts = [
         "Le pôle fédère 40 entreprises de Toulouse à Lyon, 2008-2010.",
         "Pôle Cancer-Bio-Santé: www.cancerbiosante.fr",
         "Contact : presse@example.fr",
         "Tl/Fx: +33 (0) 5 61 14 24 54",
+        "Lancé le 4 décembre 2007 à l'occasion des Rencontres Eurorégionales.",
     ]
     documents = [Document(content=text, score=0.9 - n / 100) for n, text in enumerate(texts)]
-    found = ContactRanker().run(query=question, documents=documents)["documents"]
+    found = AskedDetailRanker().run(query=question, documents=documents)["documents"]
     assert first in (found[0].content or "")
 
 
