@@ -204,7 +204,7 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
 
 #: The Japanese form the prompt adds after a French or English date ("（2008年10月15日から17日）"): copied into an
 #: answer, it does not make the passage text around it Japanese.
-DATE_GLOSS = re.compile(r"（\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:[からと]+\d{1,2}日)?)?|中|初め|末|半ば)）")
+DATE_GLOSS = re.compile(r"（\d{4}年(?:\d{1,2}月(?:\d{1,2}日(?:[からと]+\d{1,2}日)?)?|中|初め|末|半ば|から\d{4}年)）")
 
 
 def own_words(text: str) -> str:
@@ -495,14 +495,6 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
 _AT_JA = "で(?![すしょ])"
 #: A name written as the place where something happened: "à Toulouse", "in Osaka", "大阪で" (not "大阪です").
 _AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_CJK_RUN.pattern})(?={_AT_JA}|にて)")
-
-#: Words that name an event, what an "event" question looks for: "Rencontres Eurorégionales", "congrès BIO 2008".
-EVENT_WORDS = re.compile(
-    r"\b(salons?|rencontres|conventions?|congr[eè]s|forums?|conf[ée]rences?|s[ée]minaires?|colloques?|symposiums?|"
-    r"assembl[ée]es?|expositions?|fairs?|seminars?|summits?|trade shows?)\b|"
-    r"会議|セミナー|展示会|フォーラム|シンポジウム|総会|見本市",
-    re.I,
-)
 
 
 def question_kind(question: str) -> str | None:

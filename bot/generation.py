@@ -377,12 +377,15 @@ _PART_OF_YEAR = re.compile(
     r"\b(courant|début|fin|mi-|early|late|mid-|end of)\s*((?:19|20)\d{2})\b(?!\s*[-–]\s*\d)", re.IGNORECASE
 )
 _JAPANESE_PART = {"courant": "中", "début": "初め", "early": "初め", "fin": "末", "late": "末", "end of": "末"}
+#: A span of years: "la période 2008-2010".
+_YEARS = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\b(?![-–/]\d)")
 
 
 def japanese_dates(text: str) -> str:
     """``text`` with each French or English date followed by its Japanese form: "15 au 17 Octobre 2008
-    （2008年10月15日から17日）", "courant 2008（2008年中）". Asked in Japanese, the small model otherwise garbles
-    the month ("15月17日"), or gives another date of the passage a day ("2008年2月4日" for "courant 2008").
+    （2008年10月15日から17日）", "courant 2008（2008年中）", "2008-2010（2008年から2010年）". Asked in
+    Japanese, the small model otherwise garbles the month ("15月17日"), gives another date of the
+    passage a day ("2008年2月4日" for "courant 2008"), or takes a glossed date for the period asked.
     ``answer.DATE_GLOSS`` recognises this form when an answer copies it with the passage around it."""
 
     def gloss(date: re.Match[str]) -> str:
@@ -394,7 +397,10 @@ def japanese_dates(text: str) -> str:
     def part(year: re.Match[str]) -> str:
         return f"{year.group()}（{year[2]}年{_JAPANESE_PART.get(year[1].lower(), '半ば')}）"
 
-    return _PART_OF_YEAR.sub(part, _DATE.sub(gloss, text))
+    def years(span: re.Match[str]) -> str:
+        return f"{span.group()}（{span[1]}年から{span[2]}年）"
+
+    return _YEARS.sub(years, _PART_OF_YEAR.sub(part, _DATE.sub(gloss, text)))
 
 
 def _add_missing_citation(text: str, passages: list[Document], question: str = "") -> str:

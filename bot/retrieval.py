@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import faiss
@@ -9,7 +10,7 @@ from haystack import Document, Pipeline, component
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
 from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
-from bot.answer import EVENT_WORDS, question_kind
+from bot.answer import QUESTION_KINDS
 from bot.config import Settings
 from bot.embedders import text_embedder
 from bot.names import (
@@ -124,16 +125,41 @@ class NameMatchRanker:
         return {"documents": rescored[: top_k or self.top_k]}
 
 
+#: Details a question can ask for besides contacts: the words that ask, and how a passage gives the detail.
+DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "event": (
+        QUESTION_KINDS["event"],
+        re.compile(
+            r"\b(salons?|rencontres|conventions?|congr[eè]s|forums?|conf[ée]rences?|s[ée]minaires?|colloques?|"
+            r"symposiums?|assembl[ée]es?|expositions?|fairs?|seminars?|summits?|trade shows?)\b|"
+            r"会議|セミナー|展示会|フォーラム|シンポジウム|総会|見本市",
+            re.I,
+        ),
+    ),
+    "period": (
+        re.compile(r"\b(p[ée]riode|period|dur[ée]e|how long|combien de temps)\b|期間|何年間", re.I),
+        re.compile(
+            r"\b(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)?\d{2}\b(?![-/]\d)|"
+            r"\b(?:de|du|from|between|entre)\s+(?:19|20)\d{2}\s+(?:à|au|to|and|et)\s+(?:19|20)\d{2}\b|"
+            r"\b(?:sur|pendant|durant|over|for)\s+(?:\w+\s+)?(?:ans|années|mois|years|months)\b|"
+            r"\d{4}年.{0,6}(?:から|[〜～-]).{0,8}\d{4}年|\d\s*(?:年間|か月|ヶ月|カ月)",
+            re.I,
+        ),
+    ),
+}
+
+
 @component
 class AskedDetailRanker:
-    """Puts first the passages that hold the kind of detail the question asks for: a contact, an event.
+    """Puts first the passages that hold the kind of detail the question asks for: a contact, an event, a period.
 
     "What is the website of the cluster?" is close in meaning to every passage about the cluster,
     and the one line that gives its address rarely wins on similarity alone; "At which event was it
     launched?" is close to every passage that says when and where, and the one that names the event
-    ("à l'occasion des Rencontres Eurorégionales") ranked fifth. A passage holding a web address (an
-    e-mail, a phone number) or an event word (salon, congrès, セミナー) gets ``boost`` added to its
-    score when the question asks for one.
+    ("à l'occasion des Rencontres Eurorégionales") ranked fifth; "このパートナーシップの期間は？"
+    found the dates of the signing before "la période 2008-2010". A passage holding a web address
+    (an e-mail, a phone number), an event word (salon, congrès, セミナー) or a period ("2008-2010",
+    "sur trois ans", "3年間") gets ``boost`` added to its score when the question asks for one.
 
     Usage example:
     ```python
@@ -147,7 +173,7 @@ class AskedDetailRanker:
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document]) -> dict[str, list[Document]]:
         """Rescore ``documents`` (cosine similarities) for the details ``query`` asks for, if any."""
-        held = list(asked_contacts(query).values()) + ([EVENT_WORDS] if question_kind(query) == "event" else [])
+        held = [*asked_contacts(query).values(), *(given for asking, given in DETAILS.values() if asking.search(query))]
         if not held:
             return {"documents": documents}
         rescored = [
@@ -176,8 +202,8 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
 
     The question is embedded with e5's ``query:`` prefix into the same multilingual space as the
     chunks, so a Japanese question finds French passages; the candidates' languages are then put on
-    an equal footing, passages holding the contact detail or event the question asks for move up, and the names
-    the question holds pick the document.
+    an equal footing, passages holding the contact detail, event or period the question asks for
+    move up, and the names the question holds pick the document.
     """
     pipeline = Pipeline()
     pipeline.add_component("embedder", text_embedder(settings))

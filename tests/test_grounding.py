@@ -399,17 +399,20 @@ def test_the_ranker_favours_the_document_whose_title_names_what_the_question_nam
         ("Qui dirige le pôle ?", "Le pôle"),  # asks for no contact detail: the order stays
         ("Lors de quel événement le pôle a-t-il été lancé ?", "Rencontres"),
         ("どのイベントで発表されましたか？", "Rencontres"),
+        ("このパートナーシップの期間は？", "2008-2010"),
+        ("How long does the programme run?", "2008-2010"),
     ],
 )
 def test_a_passage_with_the_detail_asked_for_comes_first(question: str, first: str):
     texts = [
-        "Le pôle fédère 40 entreprises de Toulouse à Lyon, 2008-2010.",
+        "Le pôle fédère 40 entreprises de Toulouse à Lyon depuis 2008.",
         "Pôle Cancer-Bio-Santé: www.cancerbiosante.fr",
         "Contact : presse@example.fr",
         "Tl/Fx: +33 (0) 5 61 14 24 54",
         "Lancé le 4 décembre 2007 à l'occasion des Rencontres Eurorégionales.",
+        "Un partenariat établi pour la période 2008-2010.",
     ]
-    documents = [Document(content=text, score=0.9 - n / 100) for n, text in enumerate(texts)]
+    documents = [Document(content=text, score=0.9 - n / 200) for n, text in enumerate(texts)]
     found = AskedDetailRanker().run(query=question, documents=documents)["documents"]
     assert first in (found[0].content or "")
 
@@ -422,7 +425,9 @@ def test_a_passage_with_the_detail_asked_for_comes_first(question: str, first: s
         ("en Juin 2008 et Canada courant 2008.", "en Juin 2008（2008年6月） et Canada courant 2008（2008年中）."),
         ("début Février 2008, fin 2009, mid-2010",
          "début Février 2008（2008年2月）, fin 2009（2009年末）, mid-2010（2010年半ば）"),
-        ("pour la période 2008-2011, fin 2008-2011", "pour la période 2008-2011, fin 2008-2011"),
+        ("pour la période 2008-2011, fin 2008-2011",
+         "pour la période 2008-2011（2008年から2011年）, fin 2008-2011（2008年から2011年）"),
+        ("le 2008-10-20", "le 2008-10-20"),
     ],
 )
 def test_a_japanese_answer_reads_each_date_in_japanese_too(text: str, glossed: str):
