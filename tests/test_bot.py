@@ -43,6 +43,20 @@ def test_retrieval_finds_french_passages_in_every_language(seed_bot: CorridorBot
     assert all(p.meta["document"] == "2008-02-04-lifescience-corridor-france-kansai.txt" for p in passages)
 
 
+@pytest.mark.parametrize(
+    ("question", "evidence"),
+    [  # without AskedDetailRanker, the dates of the signing and the launch ranked first (evidence 4th to 7th)
+        ("関西との提携はどの期間で設定されていますか？", "2008-2010"),
+        ("What period is the partnership with the Kansai established for?", "2008-2010"),
+        ("At which event was the Life Science Corridor France officially launched?", "Rencontres Eurorégionales"),
+        ("ライフサイエンス・コリドー・フランスはどのイベントで正式に発足しましたか？", "Rencontres Eurorégionales"),
+    ],
+)
+def test_the_passage_giving_the_period_or_event_asked_for_is_read(seed_bot: CorridorBot, question, evidence):
+    _, passages = seed_bot.retrieve(question, top_k=3)
+    assert any(evidence in (p.content or "") for p in passages), [p.content[:60] for p in passages]
+
+
 def test_index_is_on_disk_and_reloads(seed_bot: CorridorBot):
     from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
