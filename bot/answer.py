@@ -477,6 +477,7 @@ QUESTION_KINDS: dict[str, re.Pattern[str]] = {
     ),
     "person": re.compile(r"\b(who|qui)\b|誰|だれ|どなた", re.I),
     "name": re.compile(r"\b(what is the name|what's the name|quel est le nom)\b|名前|名称", re.I),
+    "period": re.compile(r"\b(p[ée]riode|period|dur[ée]e|how long|combien de temps)\b|期間|何年間", re.I),
 }
 _NUMBER_WORDS = re.compile(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|"
@@ -490,6 +491,11 @@ _SCALE = re.compile(r"\b(millions?|milliards?|billions?|thousands?|milliers?)\b|
 _YEAR_OR_MONTH = re.compile(
     r"\b(1[89]|20)\d{2}\b|\d\s*[年月日]|" + "|".join(n for names in _MONTHS for n in names), re.I
 )
+#: A length of time: "three years", "sur 3 ans", "18 mois", "3年間".
+_DURATION = re.compile(
+    rf"(?:\d+|{_NUMBER_WORDS.pattern})\s*(?:years?|ans|années|months?|mois|weeks?|semaines?|年間|か月|ヶ月|カ月|週間)",
+    re.I,
+)
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u30a1-\u30fa\u30fc]{2,}")
 #: The で after a Japanese place ("大阪で"), not the で of です / でした / でしょう.
 _AT_JA = "で(?![すしょ])"
@@ -498,7 +504,8 @@ _AT_PLACE = re.compile(rf"\b(?i:à|in|en|au|aux)\s+({_CAPITALISED.pattern})|({_C
 
 
 def question_kind(question: str) -> str | None:
-    """ "amount", "number", "date", "place", "event", "person" or "name" when the question asks for one, else None."""
+    """ "amount", "number", "date", "place", "event", "person", "name" or "period" when the question asks for one,
+    else None (the first that fits: "combien de temps" asks for a number)."""
     return next((kind for kind, pattern in QUESTION_KINDS.items() if pattern.search(question)), None)
 
 
@@ -691,6 +698,7 @@ def wrong_kind(text: str, question: str, passages: Sequence[Document] = ()) -> l
             "amount": any(p.search(body) for p in CURRENCIES.values()) or bool(_SCALE.search(body)),
             "number": bool(re.search(r"\d", body) or _NUMBER_WORDS.search(body)),
             "date": bool(_YEAR_OR_MONTH.search(body)),
+            "period": bool(_YEAR_OR_MONTH.search(body) or _DURATION.search(body)),
         }[kind]
     if not ok:
         return [f"the question asks for {'an' if kind[0] in 'aeiou' else 'a'} {kind}, and the answer gives none"]

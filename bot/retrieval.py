@@ -137,7 +137,7 @@ DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
     ),
     "period": (
-        re.compile(r"\b(p[ée]riode|period|dur[ée]e|how long|combien de temps)\b|期間|何年間", re.I),
+        QUESTION_KINDS["period"],
         re.compile(
             r"\b(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)?\d{2}\b(?![-/]\d)|"
             r"\b(?:de|du|from|between|entre)\s+(?:19|20)\d{2}\s+(?:à|au|to|and|et)\s+(?:19|20)\d{2}\b|"

@@ -111,6 +111,9 @@ def test_names_that_every_passage_holds_do_not_decide_the_document():
         ("At which event was it launched?", "event", "At BioJapan 2008 in Yokohama [1].", "In Toulouse, in 2007 [1]."),
         ("どのイベントで発表されましたか？", "event", "BioJapan 2008 で発表されました [1]。",
          "2007年に大阪で発表されました [1]。"),
+        # a period is a span or a length of time, not a count of something else
+        ("How long does the partnership run?", "period", "Over three years [1].", "For 9 prefectures [1]."),
+        ("このパートナーシップの期間は？", "period", "2008年から2010年です [1]。", "9県です [1]。"),
     ],
 )
 def test_the_answer_is_of_the_kind_asked(question: str, kind: str, good: str, bad: str):
