@@ -125,26 +125,20 @@ class NameMatchRanker:
         return {"documents": rescored[: top_k or self.top_k]}
 
 
-#: Details a question can ask for besides contacts: the words that ask, and how a passage gives the detail.
-DETAILS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "event": (
-        QUESTION_KINDS["event"],
-        re.compile(
-            r"\b(salons?|rencontres|conventions?|congr[eè]s|forums?|conf[ée]rences?|s[ée]minaires?|colloques?|"
-            r"symposiums?|assembl[ée]es?|expositions?|fairs?|seminars?|summits?|trade shows?)\b|"
-            r"会議|セミナー|展示会|フォーラム|シンポジウム|総会|見本市",
-            re.I,
-        ),
+#: How a passage gives the details a question can ask for besides contacts, by question kind.
+DETAILS: dict[str, re.Pattern[str]] = {
+    "event": re.compile(
+        r"\b(salons?|rencontres|conventions?|congr[eè]s|forums?|conf[ée]rences?|s[ée]minaires?|colloques?|"
+        r"symposiums?|assembl[ée]es?|expositions?|fairs?|seminars?|summits?|trade shows?)\b|"
+        r"会議|セミナー|展示会|フォーラム|シンポジウム|総会|見本市",
+        re.I,
     ),
-    "period": (
-        QUESTION_KINDS["period"],
-        re.compile(
-            r"\b(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)?\d{2}\b(?![-/]\d)|"
-            r"\b(?:de|du|from|between|entre)\s+(?:19|20)\d{2}\s+(?:à|au|to|and|et)\s+(?:19|20)\d{2}\b|"
-            r"\b(?:sur|pendant|durant|over|for)\s+(?:\w+\s+)?(?:ans|années|mois|years|months)\b|"
-            r"\d{4}年.{0,6}(?:から|[〜～-]).{0,8}\d{4}年|\d\s*(?:年間|か月|ヶ月|カ月)",
-            re.I,
-        ),
+    "period": re.compile(
+        r"\b(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)?\d{2}\b(?![-/]\d)|"
+        r"\b(?:de|du|from|between|entre)\s+(?:19|20)\d{2}\s+(?:à|au|to|and|et)\s+(?:19|20)\d{2}\b|"
+        r"\b(?:sur|pendant|durant|over|for)\s+(?:\w+\s+)?(?:ans|années|mois|years|months)\b|"
+        r"\d{4}年.{0,6}(?:から|[〜～-]).{0,8}\d{4}年|\d\s*(?:年間|か月|ヶ月|カ月)",
+        re.I,
     ),
 }
 
@@ -173,7 +167,8 @@ class AskedDetailRanker:
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document]) -> dict[str, list[Document]]:
         """Rescore ``documents`` (cosine similarities) for the details ``query`` asks for, if any."""
-        held = [*asked_contacts(query).values(), *(given for asking, given in DETAILS.values() if asking.search(query))]
+        asked = [given for kind, given in DETAILS.items() if QUESTION_KINDS[kind].search(query)]
+        held = [*asked_contacts(query).values(), *asked]
         if not held:
             return {"documents": documents}
         rescored = [
