@@ -192,6 +192,24 @@ def by_document(passages: list[Document]) -> list[Document]:
     return sorted(passages, key=lambda d: best[str(d.meta.get("document", ""))])
 
 
+def focused(passages: list[Document], k: int) -> list[Document]:
+    """The passages the answer writer reads: the first ``k``, or only the leading document's when the
+    first ``k`` hold just one passage from another document and not among the first two (then up to
+    ``k`` of the leading document's, from all retrieved).
+
+    A neighbour's passage read beside a document that the retrieval clearly picked is where a borrowed
+    name or number comes from, and the small model often answers from the passage written in the
+    answer's language, whatever its document. With less agreement (two documents in the first two,
+    or two passages of others) the question may be about the other document: all ``k`` are read.
+    """
+    top = passages[:k]
+    lead = top[0].meta.get("document") if top else None
+    others = [p for p in top if p.meta.get("document") != lead]
+    if len(others) != 1 or len(top) < 3 or top[1].meta.get("document") != lead:
+        return top
+    return [p for p in passages if p.meta.get("document") == lead][:k]
+
+
 def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
     """Fetch the ``candidates`` nearest chunks in any language, keep the ``top_k`` best.
 

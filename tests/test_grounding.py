@@ -33,7 +33,7 @@ from bot.names import (
     question_names,
     words,
 )
-from bot.retrieval import AskedDetailRanker, LanguageBalancer, NameMatchRanker, by_document
+from bot.retrieval import AskedDetailRanker, LanguageBalancer, NameMatchRanker, by_document, focused
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -454,6 +454,15 @@ def test_the_writer_reads_passages_grouped_under_their_document():
     assert prompt.startswith("Passages:\nDocument: LIFESCIENCE CORRIDOR FRANCE\n[1] Jean-Pierre")
     assert "Document: Cancer-Bio-Santé : bilan 2008\n[3] Son président" in prompt
     assert prompt.endswith("Question: Q?\nWrite the answer in French.")
+
+
+def test_the_writer_reads_only_the_document_that_the_retrieval_clearly_picked():
+    early, late = (Document(content=t, meta={**SEED.meta, "split_idx_start": i}) for t, i in (("Tôt.", 5), ("Fin.", 9)))
+    assert focused([SEED, early, BILAN, late, BIOJAPAN], 4) == [SEED, early, late]
+    assert focused([SEED, early, BILAN, late, early], 4) == [SEED, early, late, early]  # further down too
+    for unclear in ([SEED, BILAN, early, late], [SEED, early, BILAN, BIOJAPAN], [SEED, BILAN, late, late]):
+        assert focused([*unclear, late], 4) == unclear  # another document second, or twice: the first k are read
+    assert focused([SEED, early, late, late, BILAN], 4) == [SEED, early, late, late]
 
 
 def test_the_writer_reads_a_sentence_that_neighbouring_passages_share_once():
