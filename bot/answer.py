@@ -184,17 +184,19 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
     """Point each single-cited sentence at the passage that holds most of its names and numbers.
 
     A small model often cites the passage after the one it read (the next "[n]" follows the fact in
-    its prompt). Names and numbers it copied, and the question did not give, show where they came
-    from; the citation moves only when another passage holds strictly more of them.
+    its prompt). Names and numbers it copied (in digits or as words: "six companies"), and the question
+    did not give, show where they came from; the citation moves only when another passage holds strictly
+    more of them.
     """
-    asked = words(question)
-    texts = [_with_month_numbers(words(passage_text(doc))) for doc in passages]
+    asked = words(question) | _numbers(question)
+    texts = [_with_month_numbers(words(text)) | _numbers(text) for text in map(passage_text, passages)]
 
     def fix(sentence: str) -> str:
         cited = CITATION.findall(sentence)
         if len(cited) != 1 or not 1 <= int(cited[0]) <= len(passages):
             return sentence
-        copied = facts(own_words(sentence)) - asked
+        own = own_words(sentence)
+        copied = (facts(own) | _numbers(own)) - asked
         counts = [sum(w in held for w in copied) for held in texts]
         best = counts.index(max(counts)) + 1
         return CITATION.sub(f"[{best}]", sentence) if counts[best - 1] > counts[int(cited[0]) - 1] else sentence

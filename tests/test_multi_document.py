@@ -25,6 +25,7 @@ PACIFIC = "2008-06-16-corridor-pacific-bio-alliance.txt"
 MEDICON = "2009-05-14-alsace-biovalley-medicon-valley.txt"
 STRASBOURG = "2008-11-05-kansai-delegation-strasbourg.txt"
 LYON = "2009-06-02-kansai-mission-lyon.md"
+TOULOUSE = "2009-09-18-toulouse-cancer-seminar.md"
 
 pytestmark = pytest.mark.llm
 
@@ -77,3 +78,11 @@ def test_what_no_document_says_is_refused_in_the_askers_language(
     answer = multi_bot.ask(question)
     assert not answer.answered, answer.text
     assert answer.language == language and answer.text == message("not_found", language)
+
+
+def test_the_writer_reads_only_the_document_the_question_is_about(multi_bot: CorridorBot) -> None:
+    """Three of the first four passages are the seminar's: the fourth, another document's, is left out, so that
+    no neighbour's budget ("38 millions d'euros") can be given for the seminar's."""
+    answer = multi_bot.ask("トゥールーズのセミナーの予算はいくらでしたか？")
+    assert {source.document for source in answer.sources} == {TOULOUSE}
+    assert not answer.answered, answer.text
