@@ -205,7 +205,7 @@ def focused(passages: list[Document], k: int) -> list[Document]:
     top = passages[:k]
     lead = top[0].meta.get("document") if top else None
     others = [p for p in top if p.meta.get("document") != lead]
-    if len(others) != 1 or len(top) < 3 or top[1].meta.get("document") != lead:
+    if len(others) != 1 or top[1].meta.get("document") != lead:
         return top
     return [p for p in passages if p.meta.get("document") == lead][:k]
 
