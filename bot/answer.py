@@ -326,11 +326,20 @@ def _numbers(text: str) -> set[str]:
     return {_value(match.group()) for match in _NUMBER_AS_WRITTEN.finditer(normalise(text))} | spelled
 
 
+#: A month written as a number: "6月", "16/06/2008", "2008-06-16", "06/2008".
+_MONTH_AS_NUMBER = re.compile(
+    r"(?<!\d)(\d{1,2})\s*月|\b\d{1,2}/(\d{1,2})/\d{4}\b|\b\d{4}-(\d{1,2})-\d{1,2}\b|\b(\d{1,2})/\d{4}\b"
+)
+
+
 def _unsupported_numbers(text: str, support: str, question: str = "") -> list[str]:
-    """Numbers of ``text`` that neither ``support`` (the cited passages) nor the question state (the
-    passages' month names count as their number)."""
-    supported = _numbers(support) | _numbers(question) | {str(m) for m in _months(support)}
-    return sorted(n for n in _numbers(own_words(text)) if n not in supported)
+    """Numbers of ``text`` that neither ``support`` (the cited passages) nor the question state. A month the
+    passages name supports its number only where the answer writes a month ("6月" from "juin"): "Octobre"
+    does not make "10 personnes"."""
+    own = own_words(text)
+    as_months = {_value(n) for found in _MONTH_AS_NUMBER.findall(normalise(own)) for n in found if n}
+    supported = _numbers(support) | _numbers(question) | ({str(m) for m in _months(support)} & as_months)
+    return sorted(n for n in _numbers(own) if n not in supported)
 
 
 #: Currencies as the three languages write them: "38 millions d'euros" is not "38億円".
@@ -645,18 +654,27 @@ def counted_elsewhere(text: str, question: str, passages: list[Document]) -> lis
 
     problems = []
     for sentence, cited in cited_support(text, passages):
-        held = normalise(" ".join(passage_text(doc) for doc in cited))
-        units: dict[str, list[str | None]] = {}
-        for place in _NUMBER_AS_WRITTEN.finditer(held):
-            unit = _UNIT_AFTER.match(held, place.end())
-            money = held[place.start() - 1 : place.start()] in ("€", "$", "¥") or _MONEY_AFTER.match(held, place.end())
-            counted = "money" if money else None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
-            units.setdefault(_value(place.group()), []).append(counted or _counted_noun(held, place.end()))
-        for number in sorted(_numbers(own_words(sentence))):
+        units = _counts(" ".join(passage_text(doc) for doc in cited))
+        for number, said in _counts(own_words(sentence)).items():
             fitting = [fits(counted) for counted in units.get(number, [])]
-            if fitting and not any(fitting) and not re.fullmatch(r"(?:19|20)\d\d", number):
+            restated = set(said) & set(units.get(number, [])) - {None}  # "450 000 euros sur trois ans"
+            if fitting and not any(fitting) and not restated and not re.fullmatch(r"(?:19|20)\d\d", number):
                 problems.append(f"number {number} counts something else in the passage it cites")
     return problems
+
+
+def _counts(text: str) -> dict[str, list[str | None]]:
+    """What each number of ``text`` counts at each of its places (in digits or as words): "time", "money",
+    a Japanese counter class, "other", or None where nothing says."""
+    held = normalise(text)
+    units: dict[str, list[str | None]] = {}
+    for place in itertools.chain(_NUMBER_AS_WRITTEN.finditer(held), _SPELLED_NUMBER.finditer(held)):
+        unit = _UNIT_AFTER.match(held, place.end())
+        money = held[place.start() - 1 : place.start()] in ("€", "$", "¥") or _MONEY_AFTER.match(held, place.end())
+        counted = "money" if money else None if not unit else "time" if unit["time"] else _COUNTERS[unit["counter"]]
+        value = _SPELLED.get(place.group()) or _value(place.group())
+        units.setdefault(value, []).append(counted or _counted_noun(held, place.end()))
+    return units
 
 
 #: A question that asks for the name of a place ("le nom de la ville"): a place is then its answer.

@@ -181,7 +181,12 @@ def test_numbers_are_compared_as_values():
     assert check_grounding("Le numéro est le +33 (0) 5 61 14 24 54 [1].", "fr", contact) == []  # a zero is a number
     assert "number 0 is not in the passage it cites" in check_grounding("Tél. : 0 5 61 [1].", "fr", [BILAN])
     week = [Document(content="Cette semaine, en juin, le pôle a ouvert un bureau.", meta={"document": "s"})]
-    assert check_grounding("Le pôle a ouvert un bureau en 6 (juin) [1].", "fr", week) == []  # juin is month 6
+    assert check_grounding("6月に事務所を開設しました [1]。", "ja", week) == []  # juin is month 6
+    assert check_grounding("Le bureau a ouvert le 06/2008 [1].", "fr", week, "en 2008 ?") == []
+    # ... but a month is no count: "Octobre" does not make ten people
+    seminar = [Document(content="Le séminaire s'est tenu à Toulouse en Octobre.", meta={"document": "s"})]
+    wrong = check_grounding("Il y a 10 personnes au séminaire [1].", "fr", seminar)
+    assert "number 10 is not in the passage it cites" in wrong
     assert "number 5 is not in the passage it cites" in check_grounding("Le 5 juin [1].", "fr", week)  # not "semaine"
     # numbers written as words are numbers too, on both sides
     assert check_grounding("代表団は6社を訪問しました [1]。", "ja", [STRASBOURG]) == []  # "six companies"
@@ -653,6 +658,13 @@ def test_the_cited_passage_must_count_what_the_question_counts(question: str, ri
     assert counted_elsewhere("14 entreprises [1].", "How many companies took part?", [bilan]) != []
     assert counted_elsewhere("14 projets [1].", "Combien de projets ont été labellisés ?", [bilan]) == []
     assert counted_elsewhere("140件です [1]。", "何件の商談が行われましたか？", [bilan]) == []
+    launched = Document(content="Deux mois après son lancement, le Corridor a reçu six entreprises.", meta={})
+    assert counted_elsewhere("2人が参加しました [1]。", "何人が参加しましたか？", [launched]) != []  # deux mois
+    assert counted_elsewhere("6 companies [1].", "How many companies came?", [launched]) == []  # six entreprises
+    budget = Document(content="Le programme dispose d'un budget de 450 000 euros sur trois ans.", meta={})
+    said = "Le budget est de 450 000 euros sur trois ans [1]."  # the answer says, as the passage, that 3 is time
+    assert counted_elsewhere(said, "Quel est le budget du programme ?", [budget]) == []
+    assert counted_elsewhere("Le budget est de 3 [1].", "Quel est le budget du programme ?", [budget]) != []
     lab = Document(content="It will employ 35 researchers by 2011.", meta={"document": "lab"})
     assert counted_elsewhere("Aiko Fujimura博士は35歳です [1]。", "Aiko Fujimura博士は何歳ですか？", [lab]) != []
     assert counted_elsewhere("35 researchers [1].", "How many researchers will it employ?", [lab]) == []
