@@ -677,6 +677,57 @@ def _counts(text: str) -> dict[str, list[str | None]]:
     return units
 
 
+#: Nationalities as the three languages write them before or after what they qualify ("entreprises
+#: japonaises", "Japanese executives", "日本企業"): not country names, which may say where, not whose, nor
+#: the end of a name ("コリドー・フランスの").
+_NATIONALITIES: dict[str, re.Pattern[str]] = {
+    nation: re.compile(rf"\b(?:{latin})\b|(?<!・)(?:{kanji})(?=企業|人|系|の|勢)", re.IGNORECASE)
+    for nation, latin, kanji in (
+        ("japanese", r"japonais(?:es?)?|japanese", "日本"),
+        ("french", r"français(?:es?)?|french", "フランス|仏"),
+        ("danish", r"danois(?:es?)?|danish", "デンマーク"),
+        ("swedish", r"suédois(?:es?)?|swedish", "スウェーデン"),
+        ("american", r"américain(?:e?s?)|american", "米国|アメリカ"),
+        ("canadian", r"canadien(?:nes?|s)?|canadian", "カナダ"),
+        ("german", r"allemand(?:e?s?)|german", "ドイツ"),
+        ("british", r"britanniques?|british", "英国|イギリス"),
+        ("swiss", r"suisses?|swiss", "スイス"),
+        ("chinese", r"chinois(?:es?)?|chinese", "中国"),
+        ("korean", r"coréen(?:nes?|s)?|korean", "韓国"),
+    )
+}
+
+
+def _nationalities(text: str) -> set[str]:
+    return {nation for nation, pattern in _NATIONALITIES.items() if pattern.search(text)}
+
+
+def _around(text: str, start: int, end: int) -> str:
+    """The few words around ``text[start:end]`` within its sentence."""
+    before = re.split(r"[.。!?！？]", text[max(0, start - 8) : start])[-1]
+    return before + re.split(r"[。！？]|[.!?](?:\s|$)", text[start : end + 40])[0]
+
+
+def counted_nationality(text: str, question: str, passages: list[Document]) -> list[str]:
+    """A count of Japanese companies answered with a number that the passage it cites gives only for
+    companies of another nationality: "25" from "25 entreprises danoises et suédoises" for
+    "招かれる日本企業は何社ですか？". What follows a number in the passage (and, in Japanese, what
+    just precedes it: "フランス企業18社") says whose it is."""
+    asked = _nationalities(question)
+    if question_kind(question) != "number" or not asked:
+        return []
+    problems = []
+    for sentence, cited in cited_support(text, passages):
+        held = normalise(" ".join(passage_text(doc) for doc in cited))
+        for number in sorted(_numbers(own_words(sentence))):
+            places = [m for m in _NUMBER_AS_WRITTEN.finditer(held) if _value(m.group()) == number]
+            whose = [_nationalities(_around(held, m.start(), m.end())) for m in places]
+            if whose and all(nations and not nations & asked for nations in whose):
+                problems.append(f"number {number} counts {' and '.join(sorted(set().union(*whose)))} ones, "
+                                f"not the {' and '.join(sorted(asked))} ones the question asks about")
+    return problems
+
+
 #: A question that asks for the name of a place ("le nom de la ville"): a place is then its answer.
 _NAMES_A_PLACE = re.compile(
     r"\b(villes?|city|cities|town|régions?|regions?|pays|country|lieu|place|site)\b|都市|町|地域|国|県|場所", re.I
@@ -823,6 +874,7 @@ def check_grounding(text: str, language: str, passages: list[Document], question
     if question:
         problems += wrong_document(text, question, passages) + wrong_kind(text, question, passages)
         problems += wrong_count(text, question) + counted_elsewhere(text, question, passages)
+        problems += counted_nationality(text, question, passages)
         problems += dateline_dates(text, question, passages)
         problems += list(dict.fromkeys(wrong_role(text, question, passages))) + unstated(text, question, passages)
     if language == "ja":

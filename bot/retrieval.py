@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -208,6 +209,48 @@ def focused(passages: list[Document], k: int) -> list[Document]:
     if len(others) != 1 or top[1].meta.get("document") != lead:
         return top
     return [p for p in passages if p.meta.get("document") == lead][:k]
+
+
+#: The end of a sentence: a passage that stops elsewhere was cut by the chunker's budget.
+_SENTENCE_END = re.compile(r"[.!?。！？»)）」]\s*$")
+
+
+def continued(passages: list[Document]) -> list[Document]:
+    """The passages, each one that stops mid-sentence joined with the next chunk of its document, when that
+    chunk is among them too.
+
+    The chunker cuts a long sentence or a list where its budget ends: "Parmi les actions au programme :
+    - Coordination … ;" and "- Organisation de séminaires … ;" read as two passages answered "which actions"
+    with the first item alone. A joined passage takes the place of its best-ranked part; the sentence that
+    the next chunk repeats from the previous one is kept once.
+    """
+
+    def key(doc: Document, step: int = 0) -> tuple[object, int]:
+        return doc.meta.get("source_id"), int(doc.meta.get("chunk", -1)) + step
+
+    held = {key(doc): doc for doc in passages}
+    joined: list[Document] = []
+    done: set[tuple[object, int]] = set()
+    for doc in passages:
+        if key(doc) in done:
+            continue
+        first = doc
+        while (before := held.get(key(first, -1))) is not None and not _SENTENCE_END.search(before.content or ""):
+            first = before
+        run = [first]
+        while not _SENTENCE_END.search(run[-1].content or "") and (after := held.get(key(run[-1], 1))) is not None:
+            run.append(after)
+        done |= {key(part) for part in run}
+        if len(run) == 1:
+            joined.append(doc)
+            continue
+        text = run[0].content or ""
+        for before, part in itertools.pairwise(run):
+            end = int(before.meta["split_idx_start"]) + len(before.content or "")
+            overlap = end - int(part.meta["split_idx_start"])
+            text += (part.content or "")[overlap:] if overlap > 0 else f"\n{part.content or ''}"
+        joined.append(replace(first, id="", content=text, score=max(part.score or 0.0 for part in run)))
+    return joined
 
 
 def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:

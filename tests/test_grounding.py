@@ -12,6 +12,7 @@ from haystack.dataclasses import ChatMessage
 from bot.answer import (
     check_grounding,
     counted_elsewhere,
+    counted_nationality,
     question_kind,
     repoint_citations,
     unstated,
@@ -22,6 +23,7 @@ from bot.answer import (
     wrong_count,
     wrong_kind,
 )
+from bot.chunking import SentenceChunker
 from bot.generation import USER_TEMPLATE, LLMAnswerWriter, documents_for_prompt
 from bot.names import (
     NameWeights,
@@ -33,7 +35,7 @@ from bot.names import (
     question_names,
     words,
 )
-from bot.retrieval import AskedDetailRanker, LanguageBalancer, NameMatchRanker, by_document, focused
+from bot.retrieval import AskedDetailRanker, LanguageBalancer, NameMatchRanker, by_document, continued, focused
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -468,6 +470,43 @@ def test_the_writer_reads_only_the_document_that_the_retrieval_clearly_picked():
     for unclear in ([SEED, BILAN, early, late], [SEED, early, BILAN, BIOJAPAN], [SEED, BILAN, late, late]):
         assert focused([*unclear, late], 4) == unclear  # another document second, or twice: the first k are read
     assert focused([SEED, early, late, late, BILAN], 4) == [SEED, early, late, late]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "right"),
+    [
+        ("メディコン・バレーとの協定で招かれる日本企業は何社ですか？", "日本企業は25社です [1]。", False),
+        ("Combien d'entreprises danoises sont attendues ?", "25 entreprises [1].", True),
+        ("How many Japanese companies are expected?", "25 companies [1].", False),
+        ("Combien d'entreprises françaises ont participé ?", "18 entreprises [1].", True),  # 18社のフランス企業
+        ("How many Japanese executives came?", "15 executives [1].", True),
+        ("How many French executives came?", "15 executives [1].", False),
+        ("Combien d'entreprises ont participé au Japon ?", "18 entreprises [1].", True),  # a place, not whose
+        ("ライフサイエンス・コリドー・フランスの参加企業は何社ですか？", "15社です [1]。", True),  # a name's end
+    ],
+)  # fmt: skip
+def test_a_count_of_companies_of_another_nationality_is_not_the_answer(question: str, answer: str, right: bool):
+    passage = Document(
+        content="Une convention où 25 entreprises danoises et suédoises sont attendues. 15 Japanese executives came. "
+        "パビリオンには18社のフランス企業が参加した。"
+    )
+    assert (counted_nationality(answer, question, [passage]) == []) is right
+
+
+def test_a_passage_cut_mid_list_is_read_with_the_passage_that_continues_it():
+    text = (
+        "Parmi les actions au programme :\n\n- Coordination des programmes de recherche ;\n"
+        "- Organisation de séminaires en France et au Japon ;\n- Présentation des actions.\n\nUn autre paragraphe."
+    )
+    chunks = SentenceChunker(max_chars=80).run([Document(content=text, meta={"document": "d", "language": "fr"})])
+    head, rest, tail = chunks["documents"][:3]
+    assert "séminaires" not in head.content and "séminaires" in rest.content  # the chunker cut the list
+    joined = continued([rest, BILAN, head])  # the list's end ranked first: the joined passage takes its place
+    assert [d.content for d in joined[1:]] == [BILAN.content]
+    assert joined[0].content.startswith("Parmi les actions") and "séminaires" in joined[0].content
+    assert joined[0].content.count("Organisation de séminaires") == 1
+    assert continued([head, BILAN]) == [head, BILAN]  # its continuation was not retrieved
+    assert continued([tail, rest]) == [tail, rest]  # the list ends with a sentence: the paragraph after stays apart
 
 
 def test_the_writer_reads_a_sentence_that_neighbouring_passages_share_once():
