@@ -326,9 +326,10 @@ def _numbers(text: str) -> set[str]:
     return {_value(match.group()) for match in _NUMBER_AS_WRITTEN.finditer(normalise(text))} | spelled
 
 
+_MONTH_NUMBER = re.compile(r"(?<!\d)(\d{1,2})\s*月")
 #: A month written as a number: "6月", "16/06/2008", "2008-06-16", "06/2008".
 _MONTH_AS_NUMBER = re.compile(
-    r"(?<!\d)(\d{1,2})\s*月|\b\d{1,2}/(\d{1,2})/\d{4}\b|\b\d{4}-(\d{1,2})-\d{1,2}\b|\b(\d{1,2})/\d{4}\b"
+    rf"{_MONTH_NUMBER.pattern}|\b\d{{1,2}}/(\d{{1,2}})/\d{{4}}\b|\b\d{{4}}-(\d{{1,2}})-\d{{1,2}}\b|\b(\d{{1,2}})/\d{{4}}\b"
 )
 
 
@@ -349,7 +350,6 @@ CURRENCIES: dict[str, re.Pattern[str]] = {
     "dollar": re.compile(r"\$|\bdollars?\b|ドル", re.I),
     "franc": re.compile(r"\bfrancs?\b|\bCHF\b|フラン(?!ス)", re.I),
 }
-_MONTH_NUMBER = re.compile(r"(?<!\d)(\d{1,2})\s*月")
 
 
 def _months(text: str) -> set[int]:
