@@ -380,12 +380,27 @@ _TODAY = re.compile(r"\b(?:today|this morning|aujourd'hui|ce jour|ce matin)\b|�
 _ASKS_RELEASE = re.compile(r"publi|annon|announc|communiqu|press release|\bissued\b|発表|公表|発行|掲載", re.IGNORECASE)
 
 
+def asks_reported_date(question: str) -> bool:
+    """A "when" question about what a release reports, not about the release itself."""
+    return question_kind(question) == "date" and not _ASKS_RELEASE.search(question)
+
+
+def undated_documents(question: str, passages: list[Document]) -> set[str]:
+    """The documents whose dateline the writer should not read for ``question``: a "when" question about
+    what they report, where none of their passages says it happened "today". Read, the dateline's day is
+    the small model's favourite answer ("2009年9月18日" for a seminar held on the 16th)."""
+    if not asks_reported_date(question):
+        return set()
+    documents = {str(doc.meta.get("document", "")) for doc in passages}
+    return documents - {str(doc.meta.get("document", "")) for doc in passages if _TODAY.search(passage_text(doc))}
+
+
 def dateline_dates(text: str, question: str, passages: list[Document]) -> list[str]:
     """Days that a "when" answer takes from a dateline: "Strasbourg, 5 November 2008" says when the release
     was written, not when the visit it reports took place ("on 3 and 4 November"). The dateline's day is
     an answer only where the passage also gives it in its text, says the event happened "today", or the
     question asks when something was published or announced."""
-    if question_kind(question) != "date" or _ASKS_RELEASE.search(question):
+    if not asks_reported_date(question):
         return []
     problems = []
     for sentence, cited in cited_support(text, passages):

@@ -31,13 +31,14 @@ from bot.answer import (
     cited_numbers,
     own_words,
     repoint_citations,
+    undated_documents,
     without_unasked_dates,
     without_unsupported_apposition,
     worth_quoting,
 )
 from bot.chunking import passage_text
 from bot.config import Settings
-from bot.documents import MONTH_NAMES, MONTH_NUMBERS
+from bot.documents import DATELINE, MONTH_NAMES, MONTH_NUMBERS
 from bot.language import LANGUAGE_NAMES, common_words, is_japanese, message
 from bot.llm_model import QWEN_0_5B, QWEN_1_5B, ModelUnavailable, ensure_gguf
 from bot.llm_server import LocalLlamaServer
@@ -241,7 +242,7 @@ class LLMAnswerWriter:
     ) -> str:
         stream = _AnswerStream(on_text)
         prompt = {
-            "documents": documents_for_prompt(passages, language, hidden),
+            "documents": documents_for_prompt(passages, language, hidden, question),
             "question": question,
             "language_name": LANGUAGE_NAMES.get(language, "English"),
             "feedback": feedback,
@@ -317,25 +318,36 @@ def misleading(text: str, problems: list[str], count: int) -> set[int]:
     return cited if len(cited) < count else set()
 
 
+#: A dateline with the dash that opens the text after it ("Lyon, le 12 mars 2009 – ").
+_DATELINE_AND_DASH = re.compile(DATELINE.pattern + r"(?:[ \t]*[–—-][ \t]+)?", DATELINE.flags)
+
+
 def documents_for_prompt(
-    passages: list[Document], language: str = "", hidden: set[int] | frozenset[int] = frozenset()
+    passages: list[Document],
+    language: str = "",
+    hidden: set[int] | frozenset[int] = frozenset(),
+    question: str = "",
 ) -> list[dict[str, Any]]:
     """Passages under their document's title, numbered in order: the writer sees where each comes from.
 
     The date is left out: in the headers it led the small model to invent days ("June 20, 2008").
-    For a Japanese answer, each French or English date is followed by its Japanese form. A ``hidden``
-    passage is left out, with the sentence a neighbouring chunk shares with it, and the others keep
-    their numbers, so that [n] still means the same passage.
+    So are the datelines that cannot answer ``question`` (``undated_documents``). For a Japanese
+    answer, each French or English date is followed by its Japanese form. A ``hidden`` passage is left
+    out, with the sentence a neighbouring chunk shares with it, and the others keep their numbers, so
+    that [n] still means the same passage.
     """
+    undated = undated_documents(question, passages)
     documents: list[dict[str, Any]] = []
     shown: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)  # by document
     for doc in (passages[number - 1] for number in sorted(hidden) if 0 < number <= len(passages)):
         unseen_text(doc, shown[str(doc.meta.get("document", ""))])  # as if read already
     for number, doc in enumerate(passages, start=1):
-        text = unseen_text(doc, shown[str(doc.meta.get("document", ""))])
+        name = str(doc.meta.get("document", ""))
+        text = unseen_text(doc, shown[name])
+        if name in undated:
+            text = _DATELINE_AND_DASH.sub("", text).strip()
         if number in hidden or not text:
             continue
-        name = doc.meta.get("document")
         if not documents or documents[-1]["name"] != name:
             documents.append({"name": name, "title": doc.meta.get("title") or name, "passages": []})
         documents[-1]["passages"].append((number, japanese_dates(text) if language == "ja" else text))

@@ -257,7 +257,7 @@ SEMINAR = Document(
     meta={"document": "seminar.md", "title": "がん研究セミナーを開催"},
 )
 
-SIGNING = Document(
+ANNOUNCED = Document(
     content="Lyon, le 12 mars 2009 – Lyonbiopôle a signé le 10 mars 2009 un accord avec Kanazawa.",
     meta={"document": "signing.txt", "title": "Accord"},
 )
@@ -272,9 +272,9 @@ SIGNING = Document(
         ("トゥールーズのセミナーはいつ開催されましたか？", "2009年9月18日に開催されました [1]。", SEMINAR, False),
         ("トゥールーズのセミナーはいつ開催されましたか？", "2009年9月16日に開催されました [1]。", SEMINAR, True),
         ("When did the Kanazawa laboratory open?", "It opened on 10 March 2009 [1].", LABORATORY, True),  # "today"
-        ("Quand l'accord a-t-il été signé ?", "Le 12 mars 2009 [1].", SIGNING, False),
-        ("Quand l'accord a-t-il été signé ?", "Le 10 mars 2009 [1].", SIGNING, True),
-        ("Quand l'accord a-t-il été annoncé ?", "Le 12 mars 2009 [1].", SIGNING, True),  # the release announces it
+        ("Quand l'accord a-t-il été signé ?", "Le 12 mars 2009 [1].", ANNOUNCED, False),
+        ("Quand l'accord a-t-il été signé ?", "Le 10 mars 2009 [1].", ANNOUNCED, True),
+        ("Quand l'accord a-t-il été annoncé ?", "Le 12 mars 2009 [1].", ANNOUNCED, True),  # the release announces it
     ],
 )
 def test_a_datelines_day_is_when_the_release_was_written_not_the_answer(
@@ -283,6 +283,19 @@ def test_a_datelines_day_is_when_the_release_was_written_not_the_answer(
     language = "ja" if "です" in answer else "en"
     problems = [p for p in check_grounding(answer, language, [passage], question) if "dateline" in p]
     assert (problems == []) is right, problems
+
+
+def test_the_writer_does_not_read_a_dateline_that_cannot_answer_when():
+    def shown(question: str, passage: Document) -> str:
+        return documents_for_prompt([passage], "en", question=question)[0]["passages"][0][1]
+
+    assert "5 November" not in shown("When did the Kansai delegation visit Alsace?", DELEGATION)
+    assert "3 and 4 November 2008" in shown("When did the Kansai delegation visit Alsace?", DELEGATION)
+    assert "2009年9月18日" not in shown("トゥールーズのセミナーはいつ開催されましたか？", SEMINAR)
+    assert shown("Quand l'accord a-t-il été signé ?", ANNOUNCED).startswith("Lyonbiopôle a signé")  # a dash opens it
+    assert "5 November" in shown("Who led the Kansai delegation?", DELEGATION)  # not a "when" question
+    assert "10 March" in shown("When did the Kanazawa laboratory open?", LABORATORY)  # "today": the answer
+    assert "12 mars" in shown("Quand l'accord a-t-il été annoncé ?", ANNOUNCED)  # the release's own date
 
 
 def test_a_currency_must_be_the_passages_currency():
