@@ -214,6 +214,25 @@ def test_a_founding_or_a_lodging_asked_for_must_be_what_the_passage_speaks_of():
     assert unstated("Hôtel Carltonです [1]。", "リヨンでの宿泊先はどこですか？", hotel) == []
 
 
+def test_a_workshop_a_seminar_or_a_meeting_asked_about_must_be_what_the_passage_speaks_of():
+    visit = [Document(content="A return visit of Alsatian companies to Kobe is planned for May 2009.")]
+    workshop = [Document(content="A joint workshop will be held in Kobe in November 2009.")]
+    assert unstated("En mai 2009 [1].", "Quand aura lieu l'atelier commun à Kobe ?", visit) == [
+        "the question asks about a workshop, and the passage it cites does not speak of one"
+    ]
+    assert unstated("En novembre 2009 [1].", "Quand aura lieu l'atelier commun à Kobe ?", workshop) == []
+    pavilion = [Document(content="パビリオンには18社のフランス企業が参加した。")]
+    seminar = [Document(content="会期2日目には合同セミナーが開かれ、約90名が参加した。")]
+    asked = "How many people attended the joint seminar at BioJapan 2008?"
+    assert unstated("18 companies took part [1].", asked, pavilion) != []
+    assert unstated("About 90 people attended [1].", asked, seminar) == []
+    assert unstated("約90名です [1]。", "合同セミナーには何人参加しましたか？", seminar) == []
+    met = [Document(content="Over two days, the visitors met six companies in Strasbourg.")]
+    assert unstated("6社です [1]。", "関西代表団はストラスブールで何社と会いましたか？", met) == []
+    assert unstated("18社です [1]。", "関西代表団はストラスブールで何社と会いましたか？", pavilion) != []
+    assert unstated("Six [1].", "Combien d'entreprises la délégation a-t-elle rencontrées ?", met) == []
+
+
 def test_a_japanese_month_must_be_the_passages_month():
     signed = [Document(content="C'est aujourd'hui, 4 Février 2008 à Osaka (Japon), qu'est signé l'accord.", meta={})]
     assert check_grounding("署名式は2008年2月4日に大阪で行われました [1]。", "ja", signed, "いつ？") == []
@@ -818,4 +837,26 @@ def test_the_head_asked_for_is_the_one_the_passage_gives_that_role(
     passage: Document, question: str, answer: str, right: bool
 ):
     problems = [p for p in check_grounding(answer, "fr", [passage], question) if "asks for the head" in p]
+    assert (problems == []) is right, problems
+
+
+NEGOTIATED = Document(
+    content="La signature s'est déroulée en présence de Karen Whitfield, présidente de la Pacific Bio Alliance, et "
+    "d'Hélène Castagnet, chargée des affaires internationales du pôle Cancer-Bio-Santé, qui a négocié l'accord.",
+    meta={"document": "sandiego.txt", "title": "UN DEUXIÈME ACCORD INTERNATIONAL"},
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "right"),
+    [
+        ("Who negotiated the agreement?", "Hélène Castagnet negotiated it [1].", True),
+        ("Who negotiated the agreement?", "Karen Whitfield negotiated it [1].", False),
+        ("協定を交渉したのは誰ですか？", "Karen Whitfield です [1]。", False),
+        ("Qui a négocié l'accord ?", "Hélène Castagnet [1].", True),
+    ],
+)
+def test_the_negotiator_asked_for_is_the_one_the_passage_says_negotiated(question: str, answer: str, right: bool):
+    language = "ja" if "です" in answer else "en"
+    problems = [p for p in check_grounding(answer, language, [NEGOTIATED], question) if "negotiator" in p]
     assert (problems == []) is right, problems
