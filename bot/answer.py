@@ -856,7 +856,8 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
 #: Asked when something was founded or where a mission stayed, a passage that never says so gives
 #: another date or place of the same document: the year a partnership was signed, the site visited.
 #: Asked about a workshop, a seminar or whom a delegation met, it gives the numbers and dates of another
-#: event: the pavilion's 18 companies for the seminar, a return visit's month for the workshop.
+#: event: the pavilion's 18 companies for the seminar, a return visit's month for the workshop. Asked
+#: what a cluster is strong in, it gives what else the passage says ("癌と生物科学" for Lyonbiopôle).
 STATED: dict[str, re.Pattern[str]] = {
     "founding": re.compile(
         r"\bfound(ed|ing)\b|\bfond(e|ee|es|ees|ation|ateurs?)\b|\bcre{2,3}s?\b|\bcreation\b|\bestablish|"
@@ -866,6 +867,9 @@ STATED: dict[str, re.Pattern[str]] = {
     "workshop": re.compile(r"\bateliers?\b|\bworkshops?\b|ワークショップ"),
     "seminar": re.compile(r"\bseminai?r|セミナー"),
     "meeting": re.compile(r"\bmet\b|\bmeet(s|ing)?\b|\brencontr|会い|会っ|面会|会談"),
+    "speciality": re.compile(
+        r"\bstrengths?\b|\bforces?\b|\bpoints? forts?\b|\bcompeten|\bexpert|\bspeciali[sz]|\bspecialt|強み|専門|得意"
+    ),
 }
 
 

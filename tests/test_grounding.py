@@ -233,6 +233,18 @@ def test_a_workshop_a_seminar_or_a_meeting_asked_about_must_be_what_the_passage_
     assert unstated("Six [1].", "Combien d'entreprises la délégation a-t-elle rencontrées ?", met) == []
 
 
+def test_a_speciality_asked_about_must_be_what_the_passage_speaks_of():
+    expertise = [Document(content="la lutte contre les maladies infectieuses avec une forte expertise autour du "
+                                  "diagnostic et des vaccins pour Lyonbiopôle")]  # fmt: skip
+    regions = [Document(content="Pôle Cancer-Bio-Santé (Midi-Pyrénées, Limousin) - Pôle LyonBioPôle (Rhône Alpes)")]
+    asked = "リヨンビオポールの専門分野は何ですか？"
+    assert unstated("感染症の診断とワクチンです [1]。", asked, expertise) == []
+    assert unstated("癌と生物科学です [1]。", asked, regions) == [
+        "the question asks about a speciality, and the passage it cites does not speak of one"
+    ]
+    assert unstated("Diagnostics and vaccines [1].", "What is Lyonbiopôle's area of expertise?", expertise) == []
+
+
 def test_a_japanese_month_must_be_the_passages_month():
     signed = [Document(content="C'est aujourd'hui, 4 Février 2008 à Osaka (Japon), qu'est signé l'accord.", meta={})]
     assert check_grounding("署名式は2008年2月4日に大阪で行われました [1]。", "ja", signed, "いつ？") == []
