@@ -799,11 +799,13 @@ def wrong_kind(text: str, question: str, passages: Sequence[Document] = ()) -> l
 #: must state the same role ("the president of X" is not X's director general). Heading something
 #: covers chairing it too ("Qui dirige X ?" / "X, présidé par Y").
 ROLES: dict[str, re.Pattern[str]] = {
-    "president": re.compile(r"presiden|\bchair|会長|社長|理事長|議長|総裁"),
+    "president": re.compile(r"(?<!vice-)(?<!vice )presiden|\bchair|(?<!副)(?:会長|社長|理事長)|議長|総裁"),
     "head": re.compile(
-        r"\bdirig|\bdirect|\bhead|\blead|\bled\b|\bchef\b|\bcondu[ci]|a la tete|\bpresid|\bchair|"
-        r"率い|所長|ディレクター|会長|社長|理事長|トップ"
+        r"\bdirig|\bdirect|\bhead|\blead|\bled\b|\bchef\b|\bcondu[ci]|a la tete|(?<!vice-)(?<!vice )\bpresid|\bchair|"
+        r"率い|所長|ディレクター|(?<!副)(?:会長|社長|理事長)|トップ"
     ),
+    "vice-president": re.compile(r"\bvice[- ]?presiden|副会長|副社長|副理事長"),
+    "secretary general": re.compile(r"secretaire general|secretary[- ]general|general secretary|事務局長|事務総長"),
     "negotiator": re.compile(r"\bnegoci|\bnegotiat|交渉"),
 }
 #: How far from the name a role may stand, where ``wrong_role``'s default is too short: a deed stands after
@@ -852,6 +854,33 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
     return problems
 
 
+#: A "who" question about whom someone acted for: "on behalf of X", "pour le compte de X", "Xを代表して".
+_ON_BEHALF = re.compile(r"\bon behalf of\b|\brepresent|\bpour le compte d|\bau nom d|代表し")
+#: A person's title in apposition: ", vice-président d'Alsace BioValley", " (président de bioMerieux Japon)".
+_TITLE_OF = re.compile(r"\W{0,3}(?:[\w-]+\s+){0,3}?[\w-]+\s*(?:de la\s|de l'|de\s|du\s|des\s|d'|of the\s|of\s)")
+#: Where what a passage says of a person ends: the next person of a list, or the sentence.
+_CLAUSE_END = re.compile(r"\s(?:et|and)\s|[;.]")
+
+
+def wrong_affiliation(text: str, question: str, passages: list[Document]) -> list[str]:
+    """A "who … on behalf of X" answered with someone whom the cited passage gives only a title of something
+    else: "Thomas Riedinger, vice-président d'Alsace BioValley, et …" did not sign for the Medicon Valley
+    Alliance, while "Bruno Bombarde (président de bioMerieux Japon) représentant Lyonbiopole" did represent it."""
+    if question_kind(question) != "person" or not _ON_BEHALF.search(fold(question)):
+        return []
+    of_whom = question_names(question, _names_in(passages))
+    problems = []
+    for sentence, cited in cited_support(text, passages):
+        held = fold(" ".join(passage_text(doc) for doc in cited))
+        for name in (n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS):
+            for at in re.finditer(re.escape(fold(name)), held):
+                said = held[at.end() : at.end() + 100]
+                said = said[: end.start()] if (end := _CLAUSE_END.search(said)) else said
+                if of_whom and _TITLE_OF.match(said) and not words(said) & of_whom:
+                    problems.append(f"the passage it cites gives {name} a title of something the question does not ask")
+    return list(dict.fromkeys(problems))
+
+
 #: Facts that a passage states in so many words, in any of the three languages (folded: no accents).
 #: Asked when something was founded or where a mission stayed, a passage that never says so gives
 #: another date or place of the same document: the year a partnership was signed, the site visited.
@@ -874,7 +903,7 @@ STATED: dict[str, re.Pattern[str]] = {
 
 
 def unstated(text: str, question: str, passages: list[Document]) -> list[str]:
-    """The question asks about a founding or a lodging, and no passage the answer cites speaks of one."""
+    """The question asks about one of the ``STATED`` facts, and no passage the answer cites speaks of one."""
     asked = [fact for fact, pattern in STATED.items() if pattern.search(fold(question))]
     if not asked:
         return []
@@ -906,6 +935,7 @@ def check_grounding(text: str, language: str, passages: list[Document], question
         problems += counted_nationality(text, question, passages)
         problems += dateline_dates(text, question, passages)
         problems += list(dict.fromkeys(wrong_role(text, question, passages))) + unstated(text, question, passages)
+        problems += wrong_affiliation(text, question, passages)
     if language == "ja":
         problems.extend(
             f"the name {name} is transliterated: copy names in Latin letters exactly as in the passages"

@@ -112,6 +112,12 @@ class NameMatchRanker:
         self.title_words = {name: words(title) | japanese_names(title, self.sounds) for name, title in titles.items()}
         self.weights = NameWeights(self.document_words.values())
 
+    def named_documents(self, query: str, most: int = 2) -> set[str]:
+        """The documents that hold a name of ``query`` that at most ``most`` documents hold (金沢: Kanazawa's)."""
+        asked = question_names(query, self.sounds)
+        telling = {name for name in asked if 0 < self.weights.frequency.get(name, 0) <= most}
+        return {document for document, held in self.document_words.items() if telling & held}
+
     @component.output_types(documents=list[Document])
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
         """Add the name match to the scores of ``documents`` (cosine similarities) and keep the best ``top_k``."""
@@ -124,6 +130,41 @@ class NameMatchRanker:
             rescored.append(replace(doc, score=(doc.score or 0.0) + match))
         rescored.sort(key=lambda d: d.score or 0.0, reverse=True)
         return {"documents": rescored[: top_k or self.top_k]}
+
+
+@component
+class NamedDocumentRetriever:
+    """Adds the best chunks of the documents that the question names, when the nearest chunks hold none.
+
+    A Japanese question about an English document ("金沢の研究所の開所式には何社が参加しましたか？")
+    can find none of its chunks among the nearest ones, and then reads another document's count
+    ("18社"). The names that tell the documents apart say which document to search as well.
+
+    Usage example:
+    ```python
+    named = NamedDocumentRetriever(retriever, ranker)
+    named.run(query=question, query_embedding=embedding, documents=candidates)["documents"]
+    ```
+    """
+
+    def __init__(self, retriever: FAISSEmbeddingRetriever, ranker: NameMatchRanker, top_k: int = 3) -> None:
+        self.retriever = retriever
+        self.ranker = ranker
+        self.top_k = top_k
+
+    @component.output_types(documents=list[Document])
+    def run(self, query: str, query_embedding: list[float], documents: list[Document]) -> dict[str, list[Document]]:
+        """``documents`` (the nearest chunks), and the best ``top_k`` of each named document they lack."""
+        found = {str(doc.meta.get("document", "")) for doc in documents}
+        missing = sorted(self.ranker.named_documents(query) - found)
+        if not missing:
+            return {"documents": documents}
+        filters = {"field": "meta.document", "operator": "in", "value": missing}
+        # The store filters after its search: asked for every chunk, it searches them all.
+        everything = self.retriever.document_store.count_documents()
+        added = self.retriever.run(query_embedding=query_embedding, filters=filters, top_k=everything)["documents"]
+        best = [doc for name in missing for doc in [d for d in added if d.meta.get("document") == name][: self.top_k]]
+        return {"documents": documents + best}
 
 
 #: How a passage gives the details a question can ask for besides contacts, by question kind.
@@ -262,15 +303,18 @@ def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
     move up, and the names the question holds pick the document.
     """
     pipeline = Pipeline()
+    retriever = FAISSEmbeddingRetriever(document_store=store, top_k=max(settings.candidates, settings.top_k))
+    ranker = NameMatchRanker(store.filter_documents(), top_k=settings.top_k)
     pipeline.add_component("embedder", text_embedder(settings))
-    pipeline.add_component(
-        "retriever", FAISSEmbeddingRetriever(document_store=store, top_k=max(settings.candidates, settings.top_k))
-    )
+    pipeline.add_component("retriever", retriever)
+    pipeline.add_component("named", NamedDocumentRetriever(retriever, ranker))
     pipeline.add_component("balancer", LanguageBalancer())
     pipeline.add_component("details", AskedDetailRanker())
-    pipeline.add_component("ranker", NameMatchRanker(store.filter_documents(), top_k=settings.top_k))
+    pipeline.add_component("ranker", ranker)
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
-    pipeline.connect("retriever.documents", "balancer.documents")
+    pipeline.connect("embedder.embedding", "named.query_embedding")
+    pipeline.connect("retriever.documents", "named.documents")
+    pipeline.connect("named.documents", "balancer.documents")
     pipeline.connect("balancer.documents", "details.documents")
     pipeline.connect("details.documents", "ranker.documents")
     return pipeline
@@ -286,6 +330,7 @@ def retrieve(pipeline: Pipeline, question: str, top_k: int | None = None) -> lis
     faiss.omp_set_num_threads(1)
     inputs: dict[str, dict] = {
         "embedder": {"text": question},
+        "named": {"query": question},
         "details": {"query": question},
         "ranker": {"query": question},
     }

@@ -3,11 +3,14 @@ answer or role, leaked refusal markers. Pure functions and a scripted chat model
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from haystack import Document, component
 from haystack.dataclasses import ChatMessage
+from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
+from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
 from bot.answer import (
     check_grounding,
@@ -35,7 +38,15 @@ from bot.names import (
     question_names,
     words,
 )
-from bot.retrieval import AskedDetailRanker, LanguageBalancer, NameMatchRanker, by_document, continued, focused
+from bot.retrieval import (
+    AskedDetailRanker,
+    LanguageBalancer,
+    NamedDocumentRetriever,
+    NameMatchRanker,
+    by_document,
+    continued,
+    focused,
+)
 
 BIOJAPAN = Document(
     content="パビリオンには18社のフランス企業が参加し、3日間で140件の商談が行われた。",
@@ -429,6 +440,24 @@ def test_the_ranker_favours_the_document_named_in_the_question():
     latin = ranker.run(query="Which firms in Strasbourg?", documents=[_scored(BIOJAPAN, 0.86), _scored(report, 0.84)])
     assert [d.meta["document"] for d in latin["documents"]] == ["report.md", "biojapan.md"]
 
+
+
+def test_the_documents_a_question_names_are_searched_when_the_nearest_chunks_hold_none():
+    kanazawa = Document(content="About 120 guests attended the opening in Kanazawa.", embedding=[0.0, 1.0],
+                        meta={"document": "kanazawa.md", "title": "Kanazawa laboratory"})  # fmt: skip
+    near = [replace(doc, embedding=[1.0, 0.0]) for doc in (BIOJAPAN, STRASBOURG)]
+    store = FAISSDocumentStore(embedding_dim=2)
+    store.write_documents([*near, kanazawa])
+    retriever = FAISSEmbeddingRetriever(document_store=store, top_k=2)
+    named = NamedDocumentRetriever(retriever, NameMatchRanker([*near, kanazawa]))
+    nearest = retriever.run(query_embedding=[1.0, 0.0])["documents"]
+    assert {d.meta["document"] for d in nearest} == {"biojapan.md", "kansai.txt"}
+    found = named.run(query="金沢の開所式には何社が参加しましたか？", query_embedding=[1.0, 0.0], documents=nearest)
+    assert [d.meta["document"] for d in found["documents"]] == [*(d.meta["document"] for d in nearest), "kanazawa.md"]
+    unnamed = named.run(query="何社が参加しましたか？", query_embedding=[1.0, 0.0], documents=nearest)
+    assert unnamed["documents"] == nearest
+    strasbourg = named.run(query="ストラスブールで何社？", query_embedding=[1.0, 0.0], documents=nearest)
+    assert strasbourg["documents"] == nearest  # the named document is among them already
 
 
 def test_the_ranker_favours_the_document_whose_title_names_what_the_question_names():
@@ -850,6 +879,37 @@ def test_the_head_asked_for_is_the_one_the_passage_gives_that_role(
 ):
     problems = [p for p in check_grounding(answer, "fr", [passage], question) if "asks for the head" in p]
     assert (problems == []) is right, problems
+
+
+SIGNATORIES = Document(
+    content="L'accord a été signé par Thomas Riedinger, vice-président d'Alsace BioValley, et par Lene Sørensen, "
+    "directrice générale de la Medicon Valley Alliance. Son président, Isabelle Fournel, a annoncé un centre.",
+    meta={"document": "medicon.txt", "title": "ALSACE BIOVALLEY ET MEDICON VALLEY ALLIANCE"},
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "right"),
+    [
+        ("Who signed on behalf of the Medicon Valley Alliance?", "Lene Sørensen signed it [1].", True),
+        ("Who signed on behalf of the Medicon Valley Alliance?", "Thomas Riedinger signed it [1].", False),
+        ("Qui a signé au nom d'Alsace BioValley ?", "Thomas Riedinger [1].", True),
+        ("Who is the president of Alsace BioValley?", "Thomas Riedinger [1].", False),  # its vice-president
+        ("Who is the vice-president of Alsace BioValley?", "Thomas Riedinger [1].", True),
+        ("Who is the secretary general?", "Isabelle Fournel [1].", False),  # the president
+        ("Who is the president?", "Isabelle Fournel [1].", True),
+    ],
+)
+def test_who_acted_for_whom_and_in_which_role_is_what_the_passage_says(question: str, answer: str, right: bool):
+    problems = [p for p in check_grounding(answer, "en", [SIGNATORIES], question) if "title" in p or "as " in p]
+    assert (problems == []) is right, problems
+
+
+def test_a_representative_named_as_such_is_not_refused_for_another_title():
+    text = "Bruno Bombarde (président de bioMerieux Japon) représentant Lyonbiopole et Jean-Pierre Saintouil."
+    passage = Document(content=text, meta={"document": "seed.txt"})
+    answer = "Bruno Bombarde représentait Lyonbiopole [1]."
+    assert check_grounding(answer, "fr", [passage], "Qui représentait Lyonbiopôle à la signature ?") == []
 
 
 NEGOTIATED = Document(
