@@ -295,7 +295,8 @@ def continued(passages: list[Document]) -> list[Document]:
 
 
 def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:
-    """Fetch the ``candidates`` nearest chunks in any language, keep the ``top_k`` best.
+    """Fetch the ``candidates`` nearest chunks in any language (and those of a document the question names,
+    when none of them is from it), keep the ``top_k`` best.
 
     The question is embedded with e5's ``query:`` prefix into the same multilingual space as the
     chunks, so a Japanese question finds French passages; the candidates' languages are then put on

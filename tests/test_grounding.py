@@ -860,6 +860,17 @@ LED = Document(
     meta={"document": "biojapan.md", "title": "BioJapan 2008"},
 )
 
+SIGNATORIES = Document(
+    content="L'accord a été signé par Thomas Riedinger, vice-président d'Alsace BioValley, et par Lene Sørensen, "
+    "directrice générale de la Medicon Valley Alliance. Son président, Isabelle Fournel, a annoncé un centre.",
+    meta={"document": "medicon.txt", "title": "ALSACE BIOVALLEY ET MEDICON VALLEY ALLIANCE"},
+)
+NEGOTIATED = Document(
+    content="La signature s'est déroulée en présence de Karen Whitfield, présidente de la Pacific Bio Alliance, et "
+    "d'Hélène Castagnet, chargée des affaires internationales du pôle Cancer-Bio-Santé, qui a négocié l'accord.",
+    meta={"document": "sandiego.txt", "title": "UN DEUXIÈME ACCORD INTERNATIONAL"},
+)
+
 
 @pytest.mark.parametrize(
     ("passage", "question", "answer", "right"),
@@ -872,36 +883,24 @@ LED = Document(
         (SIGNING, "Who was the Director General for Enterprise?", "It was Nicolas Carboni [1].", False),
         (LED, "Qui a dirigé la délégation française à BioJapan 2008 ?", "Claire Vasseur l'a dirigée [1].", True),
         (SIGNING, "Quel était le rôle de la Direction Générale ?", "Le rôle de Nicolas Carboni [1].", True),  # no "who"
+        (SIGNATORIES, "Who signed on behalf of the Medicon Valley Alliance?", "Lene Sørensen signed it [1].", True),
+        (SIGNATORIES, "Who signed on behalf of the Medicon Valley Alliance?", "Thomas Riedinger signed it [1].", False),
+        (SIGNATORIES, "Qui a signé au nom d'Alsace BioValley ?", "Thomas Riedinger [1].", True),
+        (SIGNATORIES, "Who is the president of Alsace BioValley?", "Thomas Riedinger [1].", False),  # vice-president
+        (SIGNATORIES, "Who is the vice-president of Alsace BioValley?", "Thomas Riedinger [1].", True),
+        (SIGNATORIES, "Who is the secretary general?", "Isabelle Fournel [1].", False),  # the president
+        (SIGNATORIES, "Who is the president?", "Isabelle Fournel [1].", True),
+        (NEGOTIATED, "Who negotiated the agreement?", "Hélène Castagnet negotiated it [1].", True),
+        (NEGOTIATED, "Who negotiated the agreement?", "Karen Whitfield negotiated it [1].", False),
+        (NEGOTIATED, "協定を交渉したのは誰ですか？", "Karen Whitfield です [1]。", False),
+        (NEGOTIATED, "Qui a négocié l'accord ?", "Hélène Castagnet [1].", True),
     ],
 )
-def test_the_head_asked_for_is_the_one_the_passage_gives_that_role(
+def test_the_role_asked_for_is_the_one_the_passage_gives_the_answers_person(
     passage: Document, question: str, answer: str, right: bool
 ):
-    problems = [p for p in check_grounding(answer, "fr", [passage], question) if "asks for the head" in p]
-    assert (problems == []) is right, problems
-
-
-SIGNATORIES = Document(
-    content="L'accord a été signé par Thomas Riedinger, vice-président d'Alsace BioValley, et par Lene Sørensen, "
-    "directrice générale de la Medicon Valley Alliance. Son président, Isabelle Fournel, a annoncé un centre.",
-    meta={"document": "medicon.txt", "title": "ALSACE BIOVALLEY ET MEDICON VALLEY ALLIANCE"},
-)
-
-
-@pytest.mark.parametrize(
-    ("question", "answer", "right"),
-    [
-        ("Who signed on behalf of the Medicon Valley Alliance?", "Lene Sørensen signed it [1].", True),
-        ("Who signed on behalf of the Medicon Valley Alliance?", "Thomas Riedinger signed it [1].", False),
-        ("Qui a signé au nom d'Alsace BioValley ?", "Thomas Riedinger [1].", True),
-        ("Who is the president of Alsace BioValley?", "Thomas Riedinger [1].", False),  # its vice-president
-        ("Who is the vice-president of Alsace BioValley?", "Thomas Riedinger [1].", True),
-        ("Who is the secretary general?", "Isabelle Fournel [1].", False),  # the president
-        ("Who is the president?", "Isabelle Fournel [1].", True),
-    ],
-)
-def test_who_acted_for_whom_and_in_which_role_is_what_the_passage_says(question: str, answer: str, right: bool):
-    problems = [p for p in check_grounding(answer, "en", [SIGNATORIES], question) if "title" in p or "as " in p]
+    language = "ja" if "です" in answer else "fr"
+    problems = [p for p in check_grounding(answer, language, [passage], question) if "title" in p or " as " in p]
     assert (problems == []) is right, problems
 
 
@@ -910,25 +909,3 @@ def test_a_representative_named_as_such_is_not_refused_for_another_title():
     passage = Document(content=text, meta={"document": "seed.txt"})
     answer = "Bruno Bombarde représentait Lyonbiopole [1]."
     assert check_grounding(answer, "fr", [passage], "Qui représentait Lyonbiopôle à la signature ?") == []
-
-
-NEGOTIATED = Document(
-    content="La signature s'est déroulée en présence de Karen Whitfield, présidente de la Pacific Bio Alliance, et "
-    "d'Hélène Castagnet, chargée des affaires internationales du pôle Cancer-Bio-Santé, qui a négocié l'accord.",
-    meta={"document": "sandiego.txt", "title": "UN DEUXIÈME ACCORD INTERNATIONAL"},
-)
-
-
-@pytest.mark.parametrize(
-    ("question", "answer", "right"),
-    [
-        ("Who negotiated the agreement?", "Hélène Castagnet negotiated it [1].", True),
-        ("Who negotiated the agreement?", "Karen Whitfield negotiated it [1].", False),
-        ("協定を交渉したのは誰ですか？", "Karen Whitfield です [1]。", False),
-        ("Qui a négocié l'accord ?", "Hélène Castagnet [1].", True),
-    ],
-)
-def test_the_negotiator_asked_for_is_the_one_the_passage_says_negotiated(question: str, answer: str, right: bool):
-    language = "ja" if "です" in answer else "en"
-    problems = [p for p in check_grounding(answer, language, [NEGOTIATED], question) if "negotiator" in p]
-    assert (problems == []) is right, problems
