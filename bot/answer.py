@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -826,6 +826,14 @@ def _role_of_another(held: str, end: int, asked: set[str]) -> bool:
     return bool(asked and whose and not words(whose.group(1)) & asked)
 
 
+def _names_and_cited(text: str, question: str, passages: list[Document]) -> Iterator[tuple[list[str], str]]:
+    """For each sentence of the answer that names someone the question does not: those names, and the text
+    of the passages it cites (folded)."""
+    for sentence, cited in cited_support(text, passages):
+        if given := [n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS]:
+            yield given, fold(" ".join(passage_text(doc) for doc in cited))
+
+
 def wrong_role(text: str, question: str, passages: list[Document], reach: int = 30) -> list[str]:
     """The question asks for a role, and the passage cited for the answer does not give it to the answer's names.
 
@@ -839,11 +847,7 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
         asked = [role for role in asked if role == "president"]
     of_whom = question_names(question, _names_in(passages))
     problems = []
-    for sentence, cited in cited_support(text, passages):
-        given = [n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS]
-        if not given:
-            continue
-        held = fold(" ".join(passage_text(doc) for doc in cited))
+    for given, held in _names_and_cited(text, question, passages):
         for role in asked:
             roles = [m.span() for m in ROLES[role].finditer(held) if not _role_of_another(held, m.end(), of_whom)]
             names_at = [m.span() for n in given for m in re.finditer(re.escape(fold(n)), held)]
@@ -870,9 +874,8 @@ def wrong_affiliation(text: str, question: str, passages: list[Document]) -> lis
         return []
     of_whom = question_names(question, _names_in(passages))
     problems = []
-    for sentence, cited in cited_support(text, passages):
-        held = fold(" ".join(passage_text(doc) for doc in cited))
-        for name in (n for n in _new_names(own_words(sentence), question) if fold(n) not in GENERIC_WORDS):
+    for given, held in _names_and_cited(text, question, passages):
+        for name in given:
             for at in re.finditer(re.escape(fold(name)), held):
                 said = held[at.end() : at.end() + 100]
                 said = said[: end.start()] if (end := _CLAUSE_END.search(said)) else said
