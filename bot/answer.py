@@ -375,7 +375,7 @@ def _unsupported_days(text: str, support: str) -> list[tuple[int, int]]:
 
 
 #: Words that make a release's own date the day of what it reports ("today opened a laboratory").
-_TODAY = re.compile(r"\b(?:today|this morning|aujourd'hui|ce jour|ce matin)\b|本日|今日|今朝", re.IGNORECASE)
+TODAY = re.compile(r"\b(?:today|this morning|aujourd'hui|ce jour|ce matin)\b|本日|今日|今朝", re.IGNORECASE)
 #: Questions about the release itself, or about what it announces: its date is the answer.
 _ASKS_RELEASE = re.compile(r"publi|annon|announc|communiqu|press release|\bissued\b|発表|公表|発行|掲載", re.IGNORECASE)
 
@@ -392,7 +392,7 @@ def undated_documents(question: str, passages: list[Document]) -> set[str]:
     if not asks_reported_date(question):
         return set()
     documents = {str(doc.meta.get("document", "")) for doc in passages}
-    return documents - {str(doc.meta.get("document", "")) for doc in passages if _TODAY.search(passage_text(doc))}
+    return documents - {str(doc.meta.get("document", "")) for doc in passages if TODAY.search(passage_text(doc))}
 
 
 def dateline_dates(text: str, question: str, passages: list[Document]) -> list[str]:
@@ -405,7 +405,7 @@ def dateline_dates(text: str, question: str, passages: list[Document]) -> list[s
     problems = []
     for sentence, cited in cited_support(text, passages):
         support = " ".join(passage_text(doc) for doc in cited)
-        if _TODAY.search(support):
+        if TODAY.search(support):
             continue
         released = month_days(" ".join(line["date"] for line in DATELINE.finditer(support)))
         reported = month_days(DATELINE.sub(" ", support))

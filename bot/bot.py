@@ -20,7 +20,7 @@ from bot.generation import LLMAnswerWriter, chat_generator
 from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
 from bot.language import LANGUAGES, detect_language, foreign_language, message
 from bot.language import warm_up as warm_up_language_detection
-from bot.retrieval import by_document, continued, focused, query_pipeline, retrieve
+from bot.retrieval import by_document, continued, dated, focused, query_pipeline, retrieve
 from bot.slots import Cancelled, SlotQueue
 from bot.support import supporting_spans
 
@@ -182,7 +182,8 @@ class CorridorBot:
         self.warm_up()
         search_query = self._standalone(question, history)
         passages = self._search(search_query)
-        context = continued(by_document(focused(passages, self.settings.context_k)))
+        read = focused(passages, self.settings.context_k)
+        context = continued(by_document(dated(read, self._refresh().store, search_query)))
         if self._llm is None:
             draft = Draft(question, search_query, language, context, context)
         else:

@@ -11,8 +11,9 @@ from haystack import Document, Pipeline, component
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
 from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
-from bot.answer import QUESTION_KINDS
+from bot.answer import QUESTION_KINDS, TODAY, question_kind
 from bot.config import Settings
+from bot.documents import find_date
 from bot.embedders import text_embedder
 from bot.names import (
     NameWeights,
@@ -282,16 +283,45 @@ def continued(passages: list[Document]) -> list[Document]:
         while not _SENTENCE_END.search(run[-1].content or "") and (after := held.get(key(run[-1], 1))) is not None:
             run.append(after)
         done |= {key(part) for part in run}
-        if len(run) == 1:
-            joined.append(doc)
-            continue
-        text = run[0].content or ""
-        for before, part in itertools.pairwise(run):
-            end = int(before.meta["split_idx_start"]) + len(before.content or "")
-            overlap = end - int(part.meta["split_idx_start"])
-            text += (part.content or "")[overlap:] if overlap > 0 else f"\n{part.content or ''}"
-        joined.append(replace(first, id="", content=text, score=max(part.score or 0.0 for part in run)))
+        joined.append(doc if len(run) == 1 else joined_chunks(run))
     return joined
+
+
+def joined_chunks(run: list[Document]) -> Document:
+    """Consecutive chunks of one document as one passage, the text they share kept once, with the best score."""
+    text = run[0].content or ""
+    for before, part in itertools.pairwise(run):
+        end = int(before.meta["split_idx_start"]) + len(before.content or "")
+        overlap = end - int(part.meta["split_idx_start"])
+        text += (part.content or "")[overlap:] if overlap > 0 else f"\n{part.content or ''}"
+    return replace(run[0], id="", content=text, score=max(part.score or 0.0 for part in run))
+
+
+def dated(passages: list[Document], store: FAISSDocumentStore, question: str) -> list[Document]:
+    """For a "when" question, each passage that says "today" without a date, joined with the chunk before
+    it when that chunk gives the date.
+
+    "Officialisée ce matin à 10H45 …" answers when the agreement was signed only with the sentence before
+    it, "C'est aujourd'hui, 4 Février 2008 …": read alone, "à 10H45" was the answer, and no date.
+    """
+    if question_kind(question) != "date":
+        return passages
+    out = []
+    for doc in passages:
+        text, chunk = doc.content or "", doc.meta.get("chunk")
+        if TODAY.search(text) and not find_date(text) and isinstance(chunk, int) and chunk > 0:
+            filters = {
+                "operator": "AND",
+                "conditions": [
+                    {"field": "meta.source_id", "operator": "==", "value": doc.meta.get("source_id")},
+                    {"field": "meta.chunk", "operator": "==", "value": chunk - 1},
+                ],
+            }
+            before = store.filter_documents(filters)
+            if before and find_date(before[0].content or ""):
+                doc = joined_chunks([replace(before[0], score=doc.score), doc])
+        out.append(doc)
+    return out
 
 
 def query_pipeline(store: FAISSDocumentStore, settings: Settings) -> Pipeline:

@@ -45,6 +45,7 @@ from bot.retrieval import (
     NameMatchRanker,
     by_document,
     continued,
+    dated,
     focused,
 )
 
@@ -580,6 +581,22 @@ def test_a_passage_cut_mid_list_is_read_with_the_passage_that_continues_it():
     assert joined[0].content.count("Organisation de séminaires") == 1
     assert continued([head, BILAN]) == [head, BILAN]  # its continuation was not retrieved
     assert continued([tail, rest]) == [tail, rest]  # the list ends with a sentence: the paragraph after stays apart
+
+
+def test_a_passage_that_says_today_is_read_with_the_chunk_before_it_that_gives_the_date():
+    text = (
+        "C'est aujourd'hui, 4 Février 2008 à Osaka, qu'est signé le premier accord.\n\n"
+        "Officialisée ce matin à 10H45, la signature a eu lieu en présence des représentants des trois pôles."
+    )
+    chunks = SentenceChunker(max_chars=100).run([Document(content=text, meta={"document": "d", "language": "fr"})])
+    dateline, morning = chunks["documents"]
+    store = FAISSDocumentStore(embedding_dim=2)
+    store.write_documents([replace(chunk, embedding=[1.0, 0.0]) for chunk in (dateline, morning)])
+    read = dated([morning, BILAN], store, "Quand l'accord a-t-il été signé ?")
+    assert read[0].content.startswith("C'est aujourd'hui, 4 Février 2008") and read[0].content.endswith("trois pôles.")
+    assert read[1:] == [BILAN]
+    assert dated([morning], store, "Où l'accord a-t-il été signé ?") == [morning]  # not a "when" question
+    assert dated([dateline], store, "Quand l'accord a-t-il été signé ?") == [dateline]  # it holds its date
 
 
 def test_the_writer_reads_a_sentence_that_neighbouring_passages_share_once():
