@@ -186,7 +186,9 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
     A small model often cites the passage after the one it read (the next "[n]" follows the fact in
     its prompt). Names and numbers it copied (in digits or as words: "six companies"), and the question
     did not give, show where they came from; the citation moves only when another passage holds strictly
-    more of them.
+    more of them, or as many and more of the answer's other long words: "Lyonbiopôle est spécialisé dans
+    la lutte contre les maladies infectieuses … [2]" has no name to tell, and cited the list after the
+    sentence it copied.
     """
     asked = words(question) | _numbers(question)
     texts = [_with_month_numbers(words(text)) | _numbers(text) for text in map(passage_text, passages)]
@@ -197,7 +199,8 @@ def repoint_citations(text: str, question: str, passages: list[Document]) -> str
             return sentence
         own = own_words(sentence)
         copied = (facts(own) | _numbers(own)) - asked
-        counts = [sum(w in held for w in copied) for held in texts]
+        long = {w for w in words(own) if len(w) > 3 and w.isalpha() and w.isascii()} - asked - copied
+        counts = [(sum(w in held for w in copied), len(long & held)) for held in texts]
         best = counts.index(max(counts)) + 1
         return CITATION.sub(f"[{best}]", sentence) if counts[best - 1] > counts[int(cited[0]) - 1] else sentence
 

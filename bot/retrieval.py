@@ -11,7 +11,8 @@ from haystack import Document, Pipeline, component
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
 from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
-from bot.answer import QUESTION_KINDS, TODAY, question_kind
+from bot.answer import QUESTION_KINDS, STATED, TODAY, question_kind
+from bot.chunking import passage_text
 from bot.config import Settings
 from bot.documents import find_date
 from bot.embedders import text_embedder
@@ -19,6 +20,7 @@ from bot.names import (
     NameWeights,
     SoundIndex,
     asked_contacts,
+    fold,
     japanese_names,
     name_shares,
     names,
@@ -188,7 +190,9 @@ DETAILS: dict[str, re.Pattern[str]] = {
 
 @component
 class AskedDetailRanker:
-    """Puts first the passages that hold the kind of detail the question asks for: a contact, an event, a period.
+    """Puts first the passages that hold the kind of detail the question asks for: a contact, an event, a period,
+    or one of the facts that the answer's passage must state (``STATED``: a workshop, whom a delegation met, a
+    cluster's strengths).
 
     "What is the website of the cluster?" is close in meaning to every passage about the cluster,
     and the one line that gives its address rarely wins on similarity alone; "At which event was it
@@ -196,7 +200,8 @@ class AskedDetailRanker:
     ("à l'occasion des Rencontres Eurorégionales") ranked fifth; "このパートナーシップの期間は？"
     found the dates of the signing before "la période 2008-2010". A passage holding a web address
     (an e-mail, a phone number), an event word (salon, congrès, セミナー) or a period ("2008-2010",
-    "sur trois ans", "3年間") gets ``boost`` added to its score when the question asks for one.
+    "sur trois ans", "3年間") gets ``boost`` added to its score when the question asks for one. Asked for
+    アルザス・バイオバレーの強み, the passage of its "compétences" ranked below reports of visits to Alsace.
 
     Usage example:
     ```python
@@ -212,11 +217,12 @@ class AskedDetailRanker:
         """Rescore ``documents`` (cosine similarities) for the details ``query`` asks for, if any."""
         asked = [given for kind, given in DETAILS.items() if QUESTION_KINDS[kind].search(query)]
         held = [*asked_contacts(query).values(), *asked]
-        if not held:
+        stated = [pattern for pattern in STATED.values() if pattern.search(fold(query))]
+        if not held and not stated:
             return {"documents": documents}
         rescored = [
             replace(doc, score=(doc.score or 0.0) + self.boost)
-            if any(p.search(doc.content or "") for p in held)
+            if any(p.search(doc.content or "") for p in held) or any(p.search(fold(passage_text(doc))) for p in stated)
             else doc
             for doc in documents
         ]

@@ -485,16 +485,22 @@ def test_the_ranker_favours_the_document_whose_title_names_what_the_question_nam
         ("どのイベントで発表されましたか？", "Rencontres"),
         ("このパートナーシップの期間は？", "2008-2010"),
         ("How long does the programme run?", "2008-2010"),
+        ("Combien d'entreprises la délégation a-t-elle rencontrées ?", "rencontré"),  # whom it met
+        ("アルザス・バイオバレーの強みは何ですか？", "expertise"),
+        ("When will the joint workshop take place?", "atelier"),
     ],
 )
 def test_a_passage_with_the_detail_asked_for_comes_first(question: str, first: str):
     texts = [
         "Le pôle fédère 40 entreprises de Toulouse à Lyon depuis 2008.",
+        "La délégation a rencontré six entreprises.",  # before "Rencontres Eurorégionales", a meeting's word too
         "Pôle Cancer-Bio-Santé: www.cancerbiosante.fr",
         "Contact : presse@example.fr",
         "Tl/Fx: +33 (0) 5 61 14 24 54",
         "Lancé le 4 décembre 2007 à l'occasion des Rencontres Eurorégionales.",
         "Un partenariat établi pour la période 2008-2010.",
+        "Une expertise reconnue en chimie et biologie.",
+        "Un atelier commun aura lieu à Kobe.",
     ]
     documents = [Document(content=text, score=0.9 - n / 200) for n, text in enumerate(texts)]
     found = AskedDetailRanker().run(query=question, documents=documents)["documents"]
@@ -815,13 +821,17 @@ def test_pointing_at_a_passage_is_no_answer():
         ("Over two days, the visitors met six companies in Strasbourg.",
          "How many companies did they meet in Strasbourg?", "They met six companies in Strasbourg [{n}]."),
         ("Les visiteurs ont rencontré six entreprises.", "関西代表団は何社と会いましたか？", "6社と会いました [{n}]。"),
+        ("la lutte contre les maladies infectieuses avec une forte expertise autour des vaccins pour Lyonbiopôle",
+         "Sur quoi porte l'expertise de Lyonbiopôle ?",
+         "Lyonbiopôle est spécialisé dans la lutte contre les maladies infectieuses [{n}]."),  # no name to tell
     ],
 )  # fmt: skip
-def test_a_citation_moves_to_the_passage_holding_an_address_a_month_or_a_number(facts: str, question: str, answer: str):
+def test_a_citation_moves_to_the_passage_holding_its_address_number_or_words(facts: str, question: str, answer: str):
     passages = [Document(content="Bio-Japan aura lieu du 15 au 17 Octobre 2008 à Yokohama."), Document(content=facts)]
     moved = repoint_citations(answer.format(n=1), question, passages)
     assert moved == answer.format(n=2)
-    assert check_grounding(moved, "en" if answer.isascii() else "ja", passages, question) == []
+    language = "ja" if "。" in answer else "en" if answer.isascii() else "fr"
+    assert check_grounding(moved, language, passages, question) == []
 
 
 def test_a_possessive_is_not_part_of_a_name():
