@@ -182,8 +182,9 @@ class CorridorBot:
         self.warm_up()
         search_query = self._standalone(question, history)
         passages = self._search(search_query)
-        read = focused(passages, self.settings.context_k)
-        context = continued(by_document(dated(read, self._refresh().store, search_query)))
+        assert self._live is not None
+        read = dated(focused(passages, self.settings.context_k), self._live.store, search_query)
+        context = continued(by_document(read))
         if self._llm is None:
             draft = Draft(question, search_query, language, context, context)
         else:

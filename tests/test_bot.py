@@ -57,6 +57,14 @@ def test_the_passage_giving_the_period_or_event_asked_for_is_read(seed_bot: Corr
     assert any(evidence in (p.content or "") for p in passages), [p.content[:60] for p in passages]
 
 
+def test_a_when_question_reads_this_morning_with_the_sentence_that_dates_it(seed_bot: CorridorBot):
+    """The passage of "Officialisée ce matin à 10H45" ranks first; read alone, it gives no date."""
+    sources = seed_bot.ask("Quand l'accord avec le Kansai a-t-il été signé ?").sources
+    assert any("ce matin" in s.text and "4 Février 2008" in s.text for s in sources), [s.text[:60] for s in sources]
+    where = seed_bot.ask("Où l'accord avec le Kansai a-t-il été signé ?").sources
+    assert not any("ce matin" in s.text and "4 Février 2008" in s.text for s in where)
+
+
 def test_index_is_on_disk_and_reloads(seed_bot: CorridorBot):
     from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
@@ -275,6 +283,7 @@ def test_no_model_hub_is_contacted(tmp_path: Path):
     ("question", "language", "expected"),
     [
         ("Qui dirige le pôle Alsace BioValley ?", "fr", ["carboni"]),
+        ("Quand l'accord avec le Kansai a-t-il été signé ?", "fr", ["février 2008"]),  # "ce matin", dated
         ("When will the partnership with the United States be signed?", "en", ["june 2008"]),
         ("Bio-Japan 2008の会期はいつですか？", "ja", ["10月", "15", "17"]),  # octobre, as a Japanese month
     ],
