@@ -908,9 +908,14 @@ STATED: dict[str, re.Pattern[str]] = {
 }
 
 
+def asked_facts(question: str) -> list[str]:
+    """The ``STATED`` facts that ``question`` asks about."""
+    return [fact for fact, pattern in STATED.items() if pattern.search(fold(question))]
+
+
 def unstated(text: str, question: str, passages: list[Document]) -> list[str]:
     """The question asks about one of the ``STATED`` facts, and no passage the answer cites speaks of one."""
-    asked = [fact for fact, pattern in STATED.items() if pattern.search(fold(question))]
+    asked = asked_facts(question)
     if not asked:
         return []
     held = fold(" ".join(passage_text(passages[n - 1]) for n in cited_numbers(text, len(passages))))

@@ -11,7 +11,7 @@ from haystack import Document, Pipeline, component
 from haystack_integrations.components.retrievers.faiss import FAISSEmbeddingRetriever
 from haystack_integrations.document_stores.faiss import FAISSDocumentStore
 
-from bot.answer import QUESTION_KINDS, STATED, TODAY, question_kind
+from bot.answer import QUESTION_KINDS, STATED, TODAY, asked_facts, question_kind
 from bot.chunking import passage_text
 from bot.config import Settings
 from bot.documents import find_date
@@ -217,7 +217,7 @@ class AskedDetailRanker:
         """Rescore ``documents`` (cosine similarities) for the details ``query`` asks for, if any."""
         asked = [given for kind, given in DETAILS.items() if QUESTION_KINDS[kind].search(query)]
         held = [*asked_contacts(query).values(), *asked]
-        stated = [pattern for pattern in STATED.values() if pattern.search(fold(query))]
+        stated = [STATED[fact] for fact in asked_facts(query)]
         if not held and not stated:
             return {"documents": documents}
         rescored = [
