@@ -829,6 +829,43 @@ def _role_of_another(held: str, end: int, asked: set[str]) -> bool:
     return bool(asked and whose and not words(whose.group(1)) & asked)
 
 
+#: What a role can be held in, by kind, in the three languages (folded): "Son président" after "Le pôle a
+#: accueilli …" is the cluster's president, "It is directed by" after "The laboratory will …" the laboratory's head.
+_HOLDERS: dict[str, re.Pattern[str]] = {
+    "cluster": re.compile(r"\bpoles?\b|cluster|クラスター"),
+    "laboratory": re.compile(r"\blaborato|\blabs?\b|研究所|ラボ"),
+    "delegation": re.compile(r"\bdelegation|\bmissions?\b|代表団|使節団|ミッション"),
+    "council": re.compile(r"\bconseil|\bcouncil|協議会|推進会議"),
+    "company": re.compile(r"\bsociete|\bentreprise|\bcompan|\bfirms?\b|会社|企業"),
+    "university": re.compile(r"\buniversit|大学"),
+}
+#: A role said with a pronoun: "son président", "its director", "it is directed by", "その会長".
+_PRONOUN_BEFORE = re.compile(r"(?:\b(?:son|sa|ses|leur|its|their|it is|it was|il est|elle est)\s+|その)$")
+_SENTENCE_BREAK = re.compile(r"[.!?。！？]\s*")
+
+
+def _role_of_antecedent(held: str, start: int, question: str) -> bool:
+    """The role word at ``start`` in ``held`` (folded) is said with a pronoun of something of another kind than
+    what the question asks about: the subject that opens the sentence before it (its first three words) is a
+    cluster, a laboratory, a delegation …, and the question speaks of other kinds only.
+
+    "Who leads the Hokuriku BioCluster?" is not answered by "The laboratory will work on vaccines. It is
+    directed by Dr Aiko Fujimura", nor "Qui présidait la délégation japonaise ?" by "Le pôle a accueilli trois
+    délégations. Son président, le professeur Bernard Lamothe". Without a kind in the question (Cancer-Bio-
+    Santéの会長) or in the subject (a name opens the sentence), the role stands.
+    """
+    if not _PRONOUN_BEFORE.search(held[max(0, start - 12) : start]):
+        return False
+    breaks = [m.end() for m in _SENTENCE_BREAK.finditer(held, 0, start)]
+    if not breaks:
+        return False
+    before = held[breaks[-2] if len(breaks) > 1 else 0 : breaks[-1]]
+    subject = " ".join(before.split()[:3])
+    kinds = {kind for kind, pattern in _HOLDERS.items() if pattern.search(subject)}
+    asked = {kind for kind, pattern in _HOLDERS.items() if pattern.search(fold(question))}
+    return bool(kinds and asked and not kinds & asked)
+
+
 def _names_and_cited(text: str, question: str, passages: list[Document]) -> Iterator[tuple[list[str], str]]:
     """For each sentence of the answer that names someone the question does not: those names, and the text
     of the passages it cites (folded)."""
@@ -852,7 +889,11 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
     problems = []
     for given, held in _names_and_cited(text, question, passages):
         for role in asked:
-            roles = [m.span() for m in ROLES[role].finditer(held) if not _role_of_another(held, m.end(), of_whom)]
+            roles = [
+                m.span()
+                for m in ROLES[role].finditer(held)
+                if not _role_of_another(held, m.end(), of_whom) and not _role_of_antecedent(held, m.start(), question)
+            ]
             names_at = [m.span() for n in given for m in re.finditer(re.escape(fold(n)), held)]
             near = _ROLE_REACH.get(role, reach)
             if not any(max(a[0], b[0]) - min(a[1], b[1]) <= near for a in roles for b in names_at):

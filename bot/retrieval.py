@@ -71,6 +71,19 @@ class LanguageBalancer:
         return {"documents": sorted(balanced, key=lambda d: d.score or 0.0, reverse=True)}
 
 
+#: A section heading that introduces what a press document says about one subject ("À propos du …").
+ABOUT = re.compile(
+    r"^\s*(?:[àa] propos (?:du|des|de la|de l['’]|de|d['’])|about(?: the)?)\b\s*|\s*(?:について|の概要)\s*$", re.I
+)
+
+
+def about(subject: set[str], asked: set[str]) -> bool:
+    """Whether the question's words name the ``subject`` of an "About …" section: three in four of its words,
+    alone or in a compound ("lifescience"; ライフ・サイエンス reads "raifu" and misses "life")."""
+    held = {word for word in subject if any(word in name for name in asked)}
+    return bool(subject) and len(held) >= 0.75 * len(subject)
+
+
 @component
 class NameMatchRanker:
     """Puts first the passages whose document names what the question names.
@@ -83,7 +96,10 @@ class NameMatchRanker:
     Council", counts once: its four words no longer outweigh "BioJapan"), plus ``title_weight`` × the
     share that its title holds: a document titled "Kansai delegation visits Alsace BioValley" is about
     the visit, one that mentions both names in passing is not. A Japanese question's 関西 or アルザス
-    counts as the documents' Kansai or Alsace.
+    counts as the documents' Kansai or Alsace. A chunk of a section "À propos du Life Science Corridor
+    France" gets ``about_weight`` when the question names that subject: such a section states what the
+    document holds true of it ("Une initiative soutenue par la DGE"), in bullets that never name it, and
+    the embedding ranked that bullet below every passage that merely mentions the corridor.
 
     Usage example:
     ```python
@@ -93,17 +109,28 @@ class NameMatchRanker:
     """
 
     def __init__(
-        self, chunks: list[Document], weight: float = 0.1, title_weight: float = 0.05, top_k: int = 5
+        self,
+        chunks: list[Document],
+        weight: float = 0.1,
+        title_weight: float = 0.05,
+        about_weight: float = 0.05,
+        top_k: int = 5,
     ) -> None:
         self.weight = weight
         self.title_weight = title_weight
+        self.about_weight = about_weight
         self.top_k = top_k
+        self.about_subjects = {
+            chunk.id: {word for word in words(ABOUT.sub("", section)) if len(word) >= 4 or not word.isascii()}
+            for chunk in chunks
+            if (section := str(chunk.meta.get("section") or "")) and ABOUT.search(section)
+        }
         self.document_words: dict[str, set[str]] = {}
         titles: dict[str, str] = {}
         vocabulary: set[str] = set()
         for chunk in chunks:
             name, title = str(chunk.meta.get("document", "")), str(chunk.meta.get("title", ""))
-            vocabulary |= names(f"{title} {chunk.content or ''}")
+            vocabulary |= names(f"{title} {chunk.meta.get('section') or ''} {chunk.content or ''}")
             if name not in titles:
                 titles[name] = title
                 self.document_words[name] = words(title)
@@ -130,6 +157,8 @@ class NameMatchRanker:
             name = str(doc.meta.get("document", ""))
             match = self.weight * self.weights.match(asked, self.document_words.get(name, set()), shares)
             match += self.title_weight * self.weights.match(asked, self.title_words.get(name, set()), shares)
+            if about(self.about_subjects.get(doc.id, set()), asked | words(query)):
+                match += self.about_weight
             rescored.append(replace(doc, score=(doc.score or 0.0) + match))
         rescored.sort(key=lambda d: d.score or 0.0, reverse=True)
         return {"documents": rescored[: top_k or self.top_k]}

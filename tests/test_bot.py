@@ -50,6 +50,9 @@ def test_retrieval_finds_french_passages_in_every_language(seed_bot: CorridorBot
         ("What period is the partnership with the Kansai established for?", "2008-2010"),
         ("At which event was the Life Science Corridor France officially launched?", "Rencontres Eurorégionales"),
         ("ライフサイエンス・コリドー・フランスはどのイベントで正式に発足しましたか？", "Rencontres Eurorégionales"),
+        # the bullet of "À propos du Life Science Corridor France" never names it: without the section's
+        # subject, every passage that mentions the corridor ranked above it
+        ("Which body supports the Life Science Corridor France initiative?", "Direction Générale des Entreprises"),
     ],
 )
 def test_the_passage_giving_the_period_or_event_asked_for_is_read(seed_bot: CorridorBot, question, evidence):

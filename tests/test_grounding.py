@@ -103,6 +103,29 @@ def test_names_that_every_passage_holds_do_not_decide_the_document():
 
 
 @pytest.mark.parametrize(
+    ("question", "answer", "wrong"),
+    [
+        ("Who leads the Hokuriku BioCluster?", "The Hokuriku BioCluster is led by Dr Aiko Fujimura [1].", True),
+        ("Who directs the Kanazawa laboratory?", "Dr Aiko Fujimura directs it [1].", False),
+        ("Qui dirige le laboratoire de Kanazawa ?", "Le laboratoire est dirigé par Dr Aiko Fujimura [1].", False),
+        ("金沢の研究所の所長は誰ですか？", "所長は Aiko Fujimura です [1]。", False),
+        ("Qui présidait la délégation japonaise accueillie par Cancer-Bio-Santé ?",
+         "La délégation était présidée par Bernard Lamothe [2].", True),
+        ("Who is the president of the Cancer-Bio-Santé cluster?", "Its president is Bernard Lamothe [2].", False),
+        ("Cancer-Bio-Santéの会長は誰ですか？", "会長は Bernard Lamothe です [2]。", False),
+    ],
+)
+def test_a_role_said_with_a_pronoun_belongs_to_the_subject_before_it(question: str, answer: str, wrong: bool):
+    lab = Document(content="Lyonbiopôle and the Hokuriku BioCluster opened a laboratory in Kanazawa. "
+                   "The laboratory will work on vaccines. It is directed by Dr Aiko Fujimura.")
+    pole = Document(content="Le pôle a accueilli en 2008 trois délégations étrangères. "
+                    "Son président, le professeur Bernard Lamothe, a annoncé un bureau à Osaka.")
+    language = "ja" if "？" in question else "fr" if question.startswith("Qui") else "en"
+    problems = check_grounding(answer, language, [lab, pole], question)
+    assert any("does not name" in p for p in problems) is wrong, problems
+
+
+@pytest.mark.parametrize(
     ("question", "kind", "good", "bad"),
     [
         ("署名式はどの都市で？", "place", "署名式は大阪で行われました [1]。", "2008年2月4日に行われました [1]。"),
@@ -472,6 +495,24 @@ def test_the_ranker_favours_the_document_whose_title_names_what_the_question_nam
         found = ranker.run(query=question, documents=[_scored(fair, 0.86), _scored(visit, 0.84)])["documents"]
         assert [d.meta["document"] for d in found] == ["visit.txt", "fair.md"], question
         assert found[0].score - found[1].score == pytest.approx(0.05 - 0.02)
+
+
+def test_the_about_section_of_what_the_question_names_moves_up():
+    seed = {"document": "seed.txt", "title": "LIFESCIENCE CORRIDOR FRANCE"}
+    about = Document(content="- Une initiative soutenue par la Direction Générale des Entreprises (DGE) ;",
+                     meta={**seed, "section": "A Propos Du Life Science Corridor France"})  # fmt: skip
+    programme = Document(content="Le programme est financé par les régions.",
+                         meta={**seed, "section": "Le Programme De Cooperation Entre Le Life Science Corridor France"})
+    ranker = NameMatchRanker([about, programme])
+    scored = [_scored(programme, 0.88), _scored(about, 0.86)]
+    for question in ["Which body supports the Life Science Corridor France initiative?",
+                     "ライフ・サイエンス・コリドー・フランスを支援している機関は？"]:  # fmt: skip
+        found = ranker.run(query=question, documents=scored)["documents"]
+        assert [d.content for d in found] == [about.content, programme.content], question
+        assert found[0].score - found[1].score == pytest.approx(0.05 - 0.02)  # a section only about the subject
+    for question in ["What will the partners organise in France?", "Which body supports the programme?"]:
+        found = ranker.run(query=question, documents=scored)["documents"]  # "France" alone is not the subject
+        assert [d.content for d in found] == [programme.content, about.content], question
 
 
 @pytest.mark.parametrize(
