@@ -844,10 +844,16 @@ _PRONOUN_BEFORE = re.compile(r"(?:\b(?:son|sa|ses|leur|its|their|it is|it was|il
 _SENTENCE_BREAK = re.compile(r"[.!?。！？]\s*")
 
 
-def _role_of_antecedent(held: str, start: int, question: str) -> bool:
+def _holder_kinds(text: str) -> set[str]:
+    """The kinds of role holders (``_HOLDERS``) that ``text`` speaks of."""
+    folded = fold(text)
+    return {kind for kind, pattern in _HOLDERS.items() if pattern.search(folded)}
+
+
+def _role_of_antecedent(held: str, start: int, asked: set[str]) -> bool:
     """The role word at ``start`` in ``held`` (folded) is said with a pronoun of something of another kind than
-    what the question asks about: the subject that opens the sentence before it (its first three words) is a
-    cluster, a laboratory, a delegation …, and the question speaks of other kinds only.
+    the ``asked`` kinds (``_holder_kinds`` of the question): the subject that opens the sentence before it (its
+    first three words) is a cluster, a laboratory, a delegation …, and the question speaks of other kinds only.
 
     "Who leads the Hokuriku BioCluster?" is not answered by "The laboratory will work on vaccines. It is
     directed by Dr Aiko Fujimura", nor "Qui présidait la délégation japonaise ?" by "Le pôle a accueilli trois
@@ -860,9 +866,7 @@ def _role_of_antecedent(held: str, start: int, question: str) -> bool:
     if not breaks:
         return False
     before = held[breaks[-2] if len(breaks) > 1 else 0 : breaks[-1]]
-    subject = " ".join(before.split()[:3])
-    kinds = {kind for kind, pattern in _HOLDERS.items() if pattern.search(subject)}
-    asked = {kind for kind, pattern in _HOLDERS.items() if pattern.search(fold(question))}
+    kinds = _holder_kinds(" ".join(before.split()[:3]))
     return bool(kinds and asked and not kinds & asked)
 
 
@@ -885,14 +889,14 @@ def wrong_role(text: str, question: str, passages: list[Document], reach: int = 
     asked = [role for role, pattern in ROLES.items() if pattern.search(fold(question))]
     if question_kind(question) != "person":  # "direct", "lead" are common words in other questions
         asked = [role for role in asked if role == "president"]
-    of_whom = question_names(question, _names_in(passages))
+    of_whom, kinds = question_names(question, _names_in(passages)), _holder_kinds(question)
     problems = []
     for given, held in _names_and_cited(text, question, passages):
         for role in asked:
             roles = [
                 m.span()
                 for m in ROLES[role].finditer(held)
-                if not _role_of_another(held, m.end(), of_whom) and not _role_of_antecedent(held, m.start(), question)
+                if not _role_of_another(held, m.end(), of_whom) and not _role_of_antecedent(held, m.start(), kinds)
             ]
             names_at = [m.span() for n in given for m in re.finditer(re.escape(fold(n)), held)]
             near = _ROLE_REACH.get(role, reach)

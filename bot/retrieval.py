@@ -152,12 +152,13 @@ class NameMatchRanker:
     def run(self, query: str, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
         """Add the name match to the scores of ``documents`` (cosine similarities) and keep the best ``top_k``."""
         asked, shares = question_names(query, self.sounds), name_shares(query)
+        named = asked | words(query)
         rescored = []
         for doc in documents:
             name = str(doc.meta.get("document", ""))
             match = self.weight * self.weights.match(asked, self.document_words.get(name, set()), shares)
             match += self.title_weight * self.weights.match(asked, self.title_words.get(name, set()), shares)
-            if about(self.about_subjects.get(doc.id, set()), asked | words(query)):
+            if about(self.about_subjects.get(doc.id, set()), named):
                 match += self.about_weight
             rescored.append(replace(doc, score=(doc.score or 0.0) + match))
         rescored.sort(key=lambda d: d.score or 0.0, reverse=True)
