@@ -16,7 +16,7 @@ from bot.answer import Answer, ExtractiveAnswerWriter, Pending, Source, cited_nu
 from bot.config import Settings
 from bot.context import SentenceSelector
 from bot.embedders import document_embedder, text_embedder
-from bot.generation import LLMAnswerWriter, chat_generator
+from bot.generation import LLMAnswerWriter, chat_generator, local_server
 from bot.index import CorpusIndex, IndexUnavailable, LoadedIndex, Progress, ReindexReport
 from bot.language import LANGUAGES, detect_language, foreign_language, message
 from bot.language import warm_up as warm_up_language_detection
@@ -100,7 +100,8 @@ class CorridorBot:
             self.llm_error = "disabled (CORRIDOR_LLM=none)"
             return
         try:
-            self._llm = LLMAnswerWriter(chat_generator(self.settings))
+            generator = chat_generator(self.settings)
+            self._llm = LLMAnswerWriter(generator, local_server(generator))
         except Exception as e:  # a missing or broken model must not stop the bot from answering
             self.llm_error = str(e)
             logger.warning("No language model, answering with quoted passages: %s", e)
@@ -227,11 +228,11 @@ class CorridorBot:
         def write() -> None:
             try:
                 assert self._llm is not None
-                with self.slots.turn(on_wait, left):
+                with self.slots.turn(on_wait, left) as slot:
                     if waited:
                         queue.put(Pending(sources, draft.language))  # out of the queue: the answer is being written
                     question, language = draft.search_query, draft.language
-                    result.update(self._llm.run(question, language, draft.excerpts, on_text=on_text))
+                    result.update(self._llm.run(question, language, draft.excerpts, on_text=on_text, slot=slot))
             except Exception as e:  # the server died or timed out: fall back, never crash the chat
                 if not left.is_set():
                     logger.exception("Language model failed")
@@ -271,8 +272,8 @@ class CorridorBot:
             return question
         if self._llm is not None:
             try:
-                with self.slots.turn():
-                    return self._llm.rewrite(question, list(history))
+                with self.slots.turn() as slot:
+                    return self._llm.rewrite(question, list(history), slot)
             except Exception:
                 logger.exception("Could not rewrite the follow-up question")
         return f"{history[-1][0]} {question}"

@@ -27,9 +27,11 @@ from haystack.utils import Secret
 
 from bot.answer import (
     CITATION,
+    answer_sentences,
     check_grounding,
     cited_numbers,
     own_words,
+    question_kind,
     repoint_citations,
     undated_documents,
     without_unasked_dates,
@@ -39,7 +41,7 @@ from bot.answer import (
 from bot.chunking import passage_text
 from bot.config import Settings
 from bot.documents import DATELINE, MONTH_NAMES, MONTH_NUMBERS
-from bot.language import LANGUAGE_NAMES, common_words, is_japanese, message
+from bot.language import LANGUAGE_NAMES, common_words, detect_language, is_japanese, message
 from bot.llm_model import QWEN_0_5B, QWEN_1_5B, ModelUnavailable, ensure_gguf
 from bot.llm_server import LocalLlamaServer
 from bot.names import facts, japanese_readings, question_names, words
@@ -107,6 +109,14 @@ USER_TEMPLATE = """Passages:
 Write the answer in {{ language_name }}.{% if feedback %}
 {{ feedback }}{% endif %}"""
 
+TRANSLATE_PROMPT = """Question: {question}
+Answer in English: {answer}
+
+Write this answer in {language_name}, as the answer to the question, using the question's words for what it \
+names. Copy other names, numbers, dates and the passage numbers in square brackets, such as [1], exactly as \
+written. Reply with the {language_name} answer only.
+Answer:"""
+
 REWRITE_PROMPT = """Rewrite the last question so that it can be understood without the conversation. \
 Keep its language. Reply with the rewritten question only.
 
@@ -165,6 +175,12 @@ def chat_generator(settings: Settings) -> OpenAIChatGenerator:
     )
 
 
+def local_server(generator: OpenAIChatGenerator) -> LocalLlamaServer | None:
+    """The llama.cpp server this process started that ``generator`` talks to, if any."""
+    with _servers_lock:
+        return next((s for s in _servers.values() if s.base_url and s.base_url == generator.api_base_url), None)
+
+
 def prefix_dir(settings: Settings) -> Path:
     """Where a local model server keeps its saved reading of the system prompt."""
     return settings.cache_dir / "llm-prefixes"
@@ -211,15 +227,21 @@ class LLMAnswerWriter:
     refuses, or returns ``answered=None`` when only the wording failed so that the caller quotes the
     cited passage.
 
+    Given the local ``server`` and the ``slot`` a question holds, the question is answered on that slot
+    from the system prompt's saved reading (``LocalLlamaServer.restore_prefix``), so that its answer does
+    not depend on the questions answered before it.
+
     Usage example:
     ```python
-    writer = LLMAnswerWriter(chat_generator(settings))
-    writer.run(question="Who chairs the council?", language="en", passages=docs)
+    generator = chat_generator(settings)
+    writer = LLMAnswerWriter(generator, local_server(generator))
+    writer.run(question="Who chairs the council?", language="en", passages=docs, slot=0)
     ```
     """
 
-    def __init__(self, generator: OpenAIChatGenerator) -> None:
+    def __init__(self, generator: OpenAIChatGenerator, server: LocalLlamaServer | None = None) -> None:
         self.generator = generator
+        self.server = server
         self.pipeline = Pipeline()
         self.pipeline.add_component(
             "prompt",
@@ -237,8 +259,21 @@ class LLMAnswerWriter:
     def warm_up(self) -> None:
         """Nothing to load here: the model lives in the server."""
 
+    def _on_slot(self, slot: int | None) -> dict[str, Any]:
+        """The generation arguments that have the local server use ``slot`` (none for another server)."""
+        if slot is None or self.server is None or slot >= self.server.slots:
+            return {}
+        return {"generation_kwargs": {"extra_body": {"id_slot": slot}}}
+
     def _generate(
-        self, passages: list[Document], question: str, language: str, feedback: str, on_text: Any, hidden: set[int]
+        self,
+        passages: list[Document],
+        question: str,
+        language: str,
+        feedback: str,
+        on_text: Any,
+        hidden: set[int],
+        slot: int | None = None,
     ) -> str:
         stream = _AnswerStream(on_text)
         prompt = {
@@ -247,7 +282,8 @@ class LLMAnswerWriter:
             "language_name": LANGUAGE_NAMES.get(language, "English"),
             "feedback": feedback,
         }
-        result = self.pipeline.run({"prompt": prompt, "llm": {"streaming_callback": stream if on_text else None}})
+        llm = {"streaming_callback": stream if on_text else None, **self._on_slot(slot)}
+        result = self.pipeline.run({"prompt": prompt, "llm": llm})
         text = _ANSWER_LABEL.sub("", (result["llm"]["replies"][0].text or "").strip())
         return _SPLIT_DECIMAL.sub(r"\1,\2 ", text)
 
@@ -258,8 +294,9 @@ class LLMAnswerWriter:
         language: str,
         passages: list[Document],
         on_text: Callable[[str], None] | None = None,
+        slot: int | None = None,
     ) -> dict[str, Any]:
-        """Answer ``question`` from ``passages`` in ``language``.
+        """Answer ``question`` from ``passages`` in ``language`` (on the server's ``slot``, when given).
 
         ``answered`` is None when the model's facts held but its wording kept failing (the caller then
         quotes the ``cited`` passages), and False when the passages do not hold the answer or the model
@@ -268,8 +305,12 @@ class LLMAnswerWriter:
         notes: list[str] = []
         feedback = ""
         hidden: set[int] = set()
+        if self._on_slot(slot):
+            assert self.server is not None and slot is not None
+            self.server.restore_prefix(slot)
         for attempt in range(2):
-            text = self._generate(passages, question, language, feedback, on_text if attempt == 0 else None, hidden)
+            stream = on_text if attempt == 0 else None
+            text = self._generate(passages, question, language, feedback, stream, hidden, slot)
             if not text or _REFUSAL.search(text):
                 return {"text": message("not_found", language), "answered": False, "notes": notes}
             # Only the model's own citations are repointed: one added here would move to whichever passage
@@ -287,6 +328,8 @@ class LLMAnswerWriter:
                 return {"text": text, "answered": True, "notes": notes}
             notes.append(f"attempt {attempt + 1} rejected: {'; '.join(problems)} (draft: {text!r})")
             logger.info("Answer rejected (%s): %r", problems, text)
+            if attempt == 0 and untied_japanese(text, problems, language, passages):
+                return self._through_english(question, language, passages, notes, slot)
             hidden = misleading(text, problems, len(passages))
             # Without the passages that misled it, the retry reads afresh: the problems would name them.
             feedback = "" if hidden else f"(A previous answer was rejected: {'; '.join(problems)}. Follow the rules.)"
@@ -294,11 +337,43 @@ class LLMAnswerWriter:
             return {"text": text, "answered": None, "notes": notes, "cited": cited_numbers(text, len(passages))}
         return {"text": message("not_found", language), "answered": False, "notes": notes}
 
-    def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
+    def _through_english(
+        self, question: str, language: str, passages: list[Document], notes: list[str], slot: int | None
+    ) -> dict[str, Any]:
+        """Answer in English, check that answer, then translate it into ``language``.
+
+        A Japanese paraphrase of a French passage ("生物化学と技術医学のインターフェース") holds no name or
+        number to tie it to a passage, so it stays uncited and is refused, and asked again for a citation
+        the small model repeats the same draft. Written in English it cites its passage, and every check
+        reads it; the translation keeps its citations, names and numbers.
+        """
+        text = self._generate(passages, question, "en", "", None, set(), slot)
+        if not text or _REFUSAL.search(text):
+            return {"text": message("not_found", language), "answered": False, "notes": notes}
+        text = _add_missing_citation(repoint_citations(text, question, passages), passages, question)
+        if problems := _problems(text, "en", passages, question):
+            notes.append(f"answer in English rejected: {'; '.join(problems)} (draft: {text!r})")
+            return {"text": message("not_found", language), "answered": False, "notes": notes}
+        notes.append(f"answered in English, then translated: {text!r}")
+        prompt = TRANSLATE_PROMPT.format(question=question, answer=text, language_name=LANGUAGE_NAMES[language])
+        generation_kwargs = {"max_tokens": 200, **self._on_slot(slot).get("generation_kwargs", {})}
+        reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs=generation_kwargs)
+        translated = _ANSWER_LABEL.sub("", (reply["replies"][0].text or "").strip())
+        if not cited_numbers(translated, len(passages)):
+            translated = f"{translated.rstrip()} {' '.join(m.group() for m in CITATION.finditer(text))}"
+        if problems := _problems(translated, language, passages, question):
+            notes.append(f"translation rejected: {'; '.join(problems)} (draft: {translated!r})")
+            return {"text": translated, "answered": None, "notes": notes, "cited": cited_numbers(text, len(passages))}
+        return {"text": translated, "answered": True, "notes": notes}
+
+    def rewrite(self, question: str, history: list[tuple[str, str]], slot: int | None = None) -> str:
         """Turn a follow-up question into one that stands alone, using the last turns."""
         conversation = "\n".join(f"User: {q}\nAssistant: {CITATION.sub('', a)[:300]}" for q, a in history[-3:])
         prompt = REWRITE_PROMPT.format(conversation=conversation, question=question)
-        reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs={"max_tokens": 80})
+        on_slot = self._on_slot(slot).get("generation_kwargs", {})
+        reply = self.generator.run(
+            messages=[ChatMessage.from_user(prompt)], generation_kwargs={"max_tokens": 80, **on_slot}
+        )
         rewritten = (reply["replies"][0].text or "").strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
 
@@ -306,6 +381,19 @@ class LLMAnswerWriter:
 def _problems(text: str, language: str, passages: list[Document], question: str) -> list[str]:
     """Everything a draft must pass: ``check_grounding``, and no name from the prompt's worked examples."""
     return check_grounding(text, language, passages, question) + _example_leaks(text, passages, question)
+
+
+def untied_japanese(text: str, problems: list[str], language: str, passages: list[Document]) -> bool:
+    """A Japanese draft that the checks could not tie to a passage (no citation, no name or number), when
+    the leading passage is French or English: it is answered again in English, then translated.
+
+    English rather than the passage's French: asked in French, the model garbled the name the question
+    wrote in katakana ("L'Alzéry Biovalley") and its Japanese translation kept the wrong half of the
+    sentence; from English both came out right (``qa-dev``'s strengths of Alsace BioValley).
+    """
+    if language != "ja" or not passages or problems != ["no valid citation"] or facts(text):
+        return False
+    return detect_language(passage_text(passages[0])) != "ja"
 
 
 def misleading(text: str, problems: list[str], count: int) -> set[int]:
@@ -332,11 +420,14 @@ def documents_for_prompt(
 
     The date is left out: in the headers it led the small model to invent days ("June 20, 2008").
     So are the datelines that cannot answer ``question`` (``undated_documents``). For a Japanese
-    answer, each French or English date is followed by its Japanese form. A ``hidden`` passage is left
+    answer, each French or English date is followed by its Japanese form, unless the question asks
+    where or who: the one Japanese phrase among French words, the date was then given for the place
+    ("Bio-Japan 2008は、2008年10月15日から17日に開催されます", twice). A ``hidden`` passage is left
     out, with the sentence a neighbouring chunk shares with it, and the others keep their numbers, so
     that [n] still means the same passage.
     """
     undated = undated_documents(question, passages)
+    gloss = language == "ja" and question_kind(question) not in ("place", "person")
     documents: list[dict[str, Any]] = []
     shown: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)  # by document
     for doc in (passages[number - 1] for number in sorted(hidden) if 0 < number <= len(passages)):
@@ -350,7 +441,7 @@ def documents_for_prompt(
             continue
         if not documents or documents[-1]["name"] != name:
             documents.append({"name": name, "title": doc.meta.get("title") or name, "passages": []})
-        documents[-1]["passages"].append((number, japanese_dates(text) if language == "ja" else text))
+        documents[-1]["passages"].append((number, japanese_dates(text) if gloss else text))
     return documents
 
 
@@ -416,7 +507,9 @@ def japanese_dates(text: str) -> str:
 
 
 def _add_missing_citation(text: str, passages: list[Document], question: str = "") -> str:
-    """A model that forgets [n] gets the passage sharing most names and long words with its answer.
+    """A model that forgets [n] gets, after each sentence, the passage sharing most names and long words
+    with that sentence: an answer that copies two passages ("…を共同開催した。…12社が発表した。") is
+    not all read in the first one.
 
     What the answer adds to the question says where it was read: the question's own names are in
     every passage about its subject ("次回の日仏がん研究セミナーは…神戸で": 神戸, not セミナー).
@@ -428,9 +521,21 @@ def _add_missing_citation(text: str, passages: list[Document], question: str = "
     nothing to hold against a passage, and an answer that shares nothing with any passage (typically
     one the model made up): both stay uncited, so the grounding check rejects them.
     """
-    if cited_numbers(text, len(passages)) or not passages or (is_japanese(own_words(text)) and not facts(text)):
+    if cited_numbers(text, len(passages)) or not passages:
         return text
     held = [words(passage) | set(japanese_readings(passage)) for passage in map(passage_text, passages)]
+    cited = []
+    for sentence in answer_sentences(text):
+        best = _best_passage(sentence, held, question) if sentence.strip() else None
+        stop = re.search(r"[.。!?！？]?\s*$", sentence).start()  # type: ignore[union-attr]
+        cited.append(f"{sentence[:stop].rstrip()} [{best}]{sentence[stop:]}" if best else sentence)
+    return "".join(cited)
+
+
+def _best_passage(text: str, held: list[set[str]], question: str) -> int | None:
+    """The number of the passage (its words ``held``) that ``text`` was read in, if any (see above)."""
+    if is_japanese(own_words(text)) and not facts(text):
+        return None
     said = {w for w in words(text) if len(w) > 3 and w.isalpha() and w.isascii()}
     said |= question_names(text, set().union(*held)) | set(japanese_readings(text))
     added = said - words(question) - set(japanese_readings(question))
@@ -438,7 +543,7 @@ def _add_missing_citation(text: str, passages: list[Document], question: str = "
     # Numbers only choose among the passages that names and words chose.
     score = [(len(added & passage), len(said & passage), len(numbers & passage)) for passage in held]
     best = max(range(len(held)), key=score.__getitem__)
-    return f"{text} [{best + 1}]" if score[best][1] else text
+    return best + 1 if score[best][1] else None
 
 
 def _bare_answer_framed(text: str, language: str) -> str:

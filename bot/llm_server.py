@@ -107,6 +107,7 @@ class LocalLlamaServer:
         self.prefix_dir = Path(prefix_dir) if prefix_dir else None
         self._server: Any = None
         self._base_url: str | None = None
+        self._prefix_file: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -177,9 +178,9 @@ class LocalLlamaServer:
         name = f"prefix-{hashlib.sha256(key.encode()).hexdigest()[:16]}.bin"
         root = self._base_url.removesuffix("/v1")
         if (self.prefix_dir / name).is_file():
+            self._prefix_file = name
             for slot in range(self.slots):
-                with contextlib.suppress(urllib.error.HTTPError):  # a slot already answering keeps its own
-                    self._post(f"{root}/slots/{slot}?action=restore", {"filename": name})
+                self.restore_prefix(slot)
             return
         messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": ""}]
         reply = self._post(f"{self._base_url}/chat/completions", {"messages": messages, "max_tokens": 1})
@@ -193,8 +194,23 @@ class LocalLlamaServer:
         prefix_only = [partial for partial, n in saved.items() if read <= n <= read + 1]
         if prefix_only:
             os.replace(self.prefix_dir / prefix_only[0], self.prefix_dir / name)
+            self._prefix_file = name
         for partial in saved:
             (self.prefix_dir / partial).unlink(missing_ok=True)
+
+    def restore_prefix(self, slot: int) -> None:
+        """Put ``slot`` back to the saved reading of the system prompt alone (see ``keep_prefix``).
+
+        Otherwise llama.cpp reuses whatever the slot's previous prompt shares with the next one and reads
+        only the rest; reading in other pieces rounds differently, and that flipped an answer: the seed's
+        launch event was named when asked first and refused when asked after the regions of a cluster.
+        Restored before each question, a slot answers it the same whatever it answered before.
+        """
+        if self._prefix_file is None or self._base_url is None:
+            return
+        root = self._base_url.removesuffix("/v1")
+        with contextlib.suppress(urllib.error.HTTPError):  # a slot already answering keeps its own
+            self._post(f"{root}/slots/{slot}?action=restore", {"filename": self._prefix_file})
 
     def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"}

@@ -21,14 +21,14 @@ class SlotQueue:
     Usage example:
     ```python
     slots = SlotQueue(4)
-    with slots.turn(on_wait=lambda ahead: print(ahead, "before yours"), cancelled=stop_event):
-        ...  # call the model
+    with slots.turn(on_wait=lambda ahead: print(ahead, "before yours"), cancelled=stop_event) as slot:
+        ...  # call the model on slot number ``slot``
     ```
     """
 
     def __init__(self, slots: int) -> None:
         self.slots = max(1, slots)
-        self._busy = 0
+        self._free = list(range(self.slots))
         self._waiting: list[object] = []
         self._changed = threading.Condition()
 
@@ -41,8 +41,9 @@ class SlotQueue:
     @contextmanager
     def turn(
         self, on_wait: Callable[[int], None] | None = None, cancelled: threading.Event | None = None
-    ) -> Iterator[None]:
-        """Wait for a free slot (calling ``on_wait(ahead)`` whenever the count ahead changes), then hold it.
+    ) -> Iterator[int]:
+        """Wait for a free slot (calling ``on_wait(ahead)`` whenever the count ahead changes), then hold it:
+        yields its number, the lowest free, so that a request can ask the server for that very slot.
 
         Raises ``Cancelled`` if ``cancelled`` is set while waiting; the place is given up either way.
         """
@@ -51,7 +52,7 @@ class SlotQueue:
             self._waiting.append(ticket)
             told = None
             try:
-                while self._busy >= self.slots or self._waiting[0] is not ticket:
+                while not self._free or self._waiting[0] is not ticket:
                     if cancelled is not None and cancelled.is_set():
                         raise Cancelled
                     ahead = self._waiting.index(ticket)
@@ -62,10 +63,10 @@ class SlotQueue:
             finally:
                 self._waiting.remove(ticket)
                 self._changed.notify_all()
-            self._busy += 1
+            slot = self._free.pop(0)
         try:
-            yield
+            yield slot
         finally:
             with self._changed:
-                self._busy -= 1
+                self._free = sorted([*self._free, slot])
                 self._changed.notify_all()

@@ -569,6 +569,18 @@ def test_a_japanese_answer_reads_each_date_in_japanese_too(text: str, glossed: s
     assert not written_in(copied, "ja")  # the passage copied with its gloss is not a Japanese answer
 
 
+@pytest.mark.parametrize(
+    ("question", "glossed"),
+    [("Bio-Japan 2008はいつ開催されますか？", True), ("Bio-Japan 2008について教えてください。", True),
+     ("Bio-Japan 2008はどこで開催されますか？", False), ("Bio-Japanで誰が講演しましたか？", False)],
+)  # fmt: skip
+def test_a_japanese_question_asking_where_or_who_reads_the_dates_as_written(question: str, glossed: bool):
+    """Glossed, the one Japanese phrase among French words, the date was given for the place asked."""
+    passage = Document(content="Bio-Japan aura lieu du 15 au 17 Octobre 2008 à Yokohama.", meta={"document": "d"})
+    read = documents_for_prompt([passage], "ja", question=question)[0]["passages"][0][1]
+    assert ("（2008年10月15日から17日）" in read) is glossed
+
+
 def test_the_writer_reads_passages_grouped_under_their_document():
     context = by_document([SEED, BILAN, Document(content="Plus tôt.", meta={**SEED.meta, "split_idx_start": 10})])
     assert [d.content[:9] for d in context] == ["Jean-Pier", "Plus tôt.", "Son prési"]
@@ -673,10 +685,14 @@ class ScriptedChatModel:
     def __init__(self, replies: list[str]) -> None:
         self.replies = list(replies)
         self.prompts: list[str] = []
+        self.slots: list[int | None] = []  # the server slot each prompt asked for
 
     @component.output_types(replies=list[ChatMessage])
-    def run(self, messages: list[ChatMessage], streaming_callback: Any = None) -> dict[str, Any]:
+    def run(
+        self, messages: list[ChatMessage], streaming_callback: Any = None, generation_kwargs: Any = None
+    ) -> dict[str, Any]:
         self.prompts.append(messages[-1].text or "")
+        self.slots.append((generation_kwargs or {}).get("extra_body", {}).get("id_slot"))
         return {"replies": [ChatMessage.from_assistant(self.replies.pop(0))]}
 
 
@@ -701,6 +717,88 @@ def test_the_writer_refuses_rather_than_borrow(replies: list[str], answered: boo
         assert BIOJAPAN.content in model.prompts[0] and BIOJAPAN.content not in model.prompts[1]
         assert f"[2] {STRASBOURG.content[:30]}" in model.prompts[1]
         assert "previous answer" not in model.prompts[1]
+
+
+class _SlotServer:
+    """Stands in for ``LocalLlamaServer``: records how many drafts were written when a slot was restored."""
+
+    slots = 2
+
+    def __init__(self, model: ScriptedChatModel) -> None:
+        self.model = model
+        self.restored: list[tuple[int, int]] = []
+
+    def restore_prefix(self, slot: int) -> None:
+        self.restored.append((slot, len(self.model.prompts)))
+
+
+def test_a_question_is_answered_on_its_slot_from_the_system_prompt_on():
+    """Restored before the first draft only: the retry reuses the reading of the passages the draft made."""
+    right = "It met six companies [2]."
+    model = ScriptedChatModel(["The delegation met 18 companies [1].", right, right])
+    server = _SlotServer(model)
+    writer = LLMAnswerWriter(model, server)  # type: ignore[arg-type]
+    out = writer.run(question=QUESTION, language="en", passages=[BIOJAPAN, STRASBOURG], slot=1)
+    assert out["answered"] and server.restored == [(1, 0)] and model.slots == [1, 1]
+    writer.run(question=QUESTION, language="en", passages=[BIOJAPAN, STRASBOURG], slot=5)
+    assert server.restored == [(1, 0)] and model.slots == [1, 1, None], "a slot the server lacks is not asked for"
+
+
+STRENGTHS = Document(
+    content="Le Life Science Corridor France fédère 3 pôles aux compétences complémentaires : l'interface entre "
+    "chimie, biologie et technologies médicales pour le pôle Alsace BioValley.",
+    meta={"document": "seed.txt", "title": "LIFESCIENCE CORRIDOR FRANCE", "split_idx_start": 0},
+)
+
+
+@pytest.mark.parametrize(
+    ("translation", "expected"),
+    [
+        ("アルザス・バイオバレーの強みは、化学、生物学、医療技術の融合です [1]。", "医療技術の融合です [1]。"),
+        ("強みは化学、生物学、医療技術の融合です。", "融合です。 [1]"),  # the citation the translation dropped
+    ],
+)
+def test_a_japanese_answer_nothing_ties_to_a_passage_is_written_in_english_then_translated(
+    translation: str, expected: str
+):
+    paraphrase = "アルザス・バイオバレーの強みは、生物化学と技術医学のインターフェースです。"  # no name, number or [n]
+    english = "Its strength is the interface between chemistry, biology and medical technologies [1]."
+    model = ScriptedChatModel([paraphrase, english, translation])
+    question = "アルザス・バイオバレーの強みは何ですか？"
+    out = LLMAnswerWriter(model).run(question=question, language="ja", passages=[STRENGTHS])  # type: ignore[arg-type]
+    assert out["answered"] and out["text"].endswith(expected), out
+    assert "Write the answer in English." in model.prompts[1] and english in model.prompts[2]
+    assert question in model.prompts[2] and "answered in English, then translated" in out["notes"][-1]
+
+
+def test_an_answer_written_in_english_for_a_japanese_question_is_checked_like_any_other():
+    borrowed = "The cluster has 18 companies [1]."  # a number that the passage does not hold
+    model = ScriptedChatModel(["強みは技術の融合です。", borrowed])
+    out = LLMAnswerWriter(model).run(  # type: ignore[arg-type]
+        question="アルザス・バイオバレーの強みは何ですか？", language="ja", passages=[STRENGTHS]
+    )
+    assert out["answered"] is False and out["text"] == "資料にはこの質問への答えが見つかりませんでした。", out
+    assert not model.replies, "refused without translating"
+    cited = ScriptedChatModel(["強みは技術の融合です [1]。"])
+    out = LLMAnswerWriter(cited).run(  # type: ignore[arg-type]
+        question="アルザス・バイオバレーの強みは何ですか？", language="ja", passages=[STRENGTHS]
+    )
+    assert out["answered"] and len(cited.prompts) == 1, "a cited Japanese draft is read as it is"
+
+
+def test_an_uncited_answer_copying_two_passages_cites_each_sentence_where_it_was_read():
+    meta = {"document": "seminar.md", "title": "関西バイオ推進会議、トゥールーズでがん研究セミナーを開催"}
+    opening = Document(content="関西バイオ推進会議とCancer-Bio-Santéは、2009年9月16日、トゥールーズのオンコポール"
+                       "（Oncopole）で日仏がん研究セミナーを共同開催した。", meta=meta)
+    attendance = Document(content="セミナーには約150名が参加し、関西の製薬・バイオ企業12社が発表した。", meta=meta)
+    draft = ("関西バイオ推進会議とCancer-Bio-Santéは、2009年9月16日、Oncopoleでセミナーを共同開催した。"
+             "このセミナーでは約150名が参加し、関西の企業12社が研究を発表した。")  # fmt: skip
+    out = LLMAnswerWriter(ScriptedChatModel([draft])).run(  # type: ignore[arg-type]
+        question="トゥールーズのがん研究セミナーで発表した関西の企業は何社ですか？", language="ja",
+        passages=[attendance, opening],
+    )  # fmt: skip
+    assert out["answered"], out
+    assert out["text"] == draft.replace("開催した。", "開催した [2]。").replace("発表した。", "発表した [1]。")
 
 
 def test_a_retry_is_told_what_was_wrong_with_its_draft():

@@ -215,6 +215,33 @@ def test_a_restarted_server_restores_the_system_prompt_instead_of_reading_it_aga
 
 
 @pytest.mark.llm
+def test_a_restored_slot_reads_the_next_prompt_from_the_system_prompt_on(tmp_path: Path):
+    """After ``restore_prefix`` a slot holds the system prompt only, not what its last question added."""
+    pytest.importorskip("xllamacpp")
+    from bot.generation import SYSTEM_PROMPT
+    from bot.llm_server import LocalLlamaServer
+
+    model = ensure_gguf(QWEN_1_5B, default_cache_dir())
+    question = "Passages:\n[1] Le salon se tient à Kobe du 3 au 5 juin 2009.\nQuestion: Où se tient le salon ?"
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": question}]
+    with LocalLlamaServer(model, slots=2, slot_ctx=1024, prefix_dir=tmp_path) as server:
+        server.keep_prefix(SYSTEM_PROMPT)
+        assert server.base_url is not None
+
+        def timings() -> dict:
+            body = {"messages": messages, "max_tokens": 1, "id_slot": 1}
+            return server._post(f"{server.base_url}/chat/completions", body)["timings"]
+
+        server.restore_prefix(1)
+        first = timings()
+        assert first["cache_n"] >= 400 and first["prompt_n"] >= 20  # the system prompt from the file, then the rest
+        assert timings()["prompt_n"] <= 2  # not restored: the slot reuses all of its last prompt
+        server.restore_prefix(1)
+        again = timings()
+    assert (again["cache_n"], again["prompt_n"]) == (first["cache_n"], first["prompt_n"])
+
+
+@pytest.mark.llm
 def test_the_local_model_is_reached_behind_a_proxy_that_does_not_exempt_localhost(monkeypatch: pytest.MonkeyPatch):
     """A corporate ``HTTP_PROXY`` without ``no_proxy=localhost`` must not cut the bot off from its own server."""
     pytest.importorskip("xllamacpp")

@@ -77,3 +77,15 @@ def test_an_error_inside_a_turn_frees_the_slot():
         raise RuntimeError("the server died")
     with queue.turn():  # would wait forever if the slot were still held
         pass
+
+
+def test_each_holder_has_its_own_slot_number_the_lowest_free():
+    """The number is the server slot the question asks for: two holders never share one."""
+    queue = SlotQueue(2)
+    with queue.turn() as first:
+        with queue.turn() as second:
+            assert (first, second) == (0, 1)
+        with queue.turn() as third:
+            assert third == 1
+    with queue.turn() as fourth, queue.turn() as fifth:
+        assert (fourth, fifth) == (0, 1)
