@@ -259,11 +259,9 @@ class LLMAnswerWriter:
     def warm_up(self) -> None:
         """Nothing to load here: the model lives in the server."""
 
-    def _on_slot(self, slot: int | None) -> dict[str, Any]:
-        """The generation arguments that have the local server use ``slot`` (none for another server)."""
-        if slot is None or self.server is None or slot >= self.server.slots:
-            return {}
-        return {"generation_kwargs": {"extra_body": {"id_slot": slot}}}
+    def _server_slot(self, slot: int | None) -> int | None:
+        """``slot`` when the local server has it; None for another server (llama.cpp then picks one)."""
+        return slot if self.server is not None and slot is not None and slot < self.server.slots else None
 
     def _generate(
         self,
@@ -282,7 +280,7 @@ class LLMAnswerWriter:
             "language_name": LANGUAGE_NAMES.get(language, "English"),
             "feedback": feedback,
         }
-        llm = {"streaming_callback": stream if on_text else None, **self._on_slot(slot)}
+        llm = {"streaming_callback": stream if on_text else None, "generation_kwargs": _on_slot(slot)}
         result = self.pipeline.run({"prompt": prompt, "llm": llm})
         text = _ANSWER_LABEL.sub("", (result["llm"]["replies"][0].text or "").strip())
         return _SPLIT_DECIMAL.sub(r"\1,\2 ", text)
@@ -305,8 +303,8 @@ class LLMAnswerWriter:
         notes: list[str] = []
         feedback = ""
         hidden: set[int] = set()
-        if self._on_slot(slot):
-            assert self.server is not None and slot is not None
+        slot = self._server_slot(slot)
+        if self.server is not None and slot is not None:
             self.server.restore_prefix(slot)
         for attempt in range(2):
             stream = on_text if attempt == 0 else None
@@ -356,7 +354,7 @@ class LLMAnswerWriter:
             return {"text": message("not_found", language), "answered": False, "notes": notes}
         notes.append(f"answered in English, then translated: {text!r}")
         prompt = TRANSLATE_PROMPT.format(question=question, answer=text, language_name=LANGUAGE_NAMES[language])
-        generation_kwargs = {"max_tokens": 200, **self._on_slot(slot).get("generation_kwargs", {})}
+        generation_kwargs = {"max_tokens": 200, **_on_slot(slot)}
         reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs=generation_kwargs)
         translated = _ANSWER_LABEL.sub("", (reply["replies"][0].text or "").strip())
         if not cited_numbers(translated, len(passages)):
@@ -370,12 +368,15 @@ class LLMAnswerWriter:
         """Turn a follow-up question into one that stands alone, using the last turns."""
         conversation = "\n".join(f"User: {q}\nAssistant: {CITATION.sub('', a)[:300]}" for q, a in history[-3:])
         prompt = REWRITE_PROMPT.format(conversation=conversation, question=question)
-        on_slot = self._on_slot(slot).get("generation_kwargs", {})
-        reply = self.generator.run(
-            messages=[ChatMessage.from_user(prompt)], generation_kwargs={"max_tokens": 80, **on_slot}
-        )
+        generation_kwargs = {"max_tokens": 80, **_on_slot(self._server_slot(slot))}
+        reply = self.generator.run(messages=[ChatMessage.from_user(prompt)], generation_kwargs=generation_kwargs)
         rewritten = (reply["replies"][0].text or "").strip().splitlines()
         return rewritten[0].strip() if rewritten and rewritten[0].strip() else question
+
+
+def _on_slot(slot: int | None) -> dict[str, Any]:
+    """The generation arguments that have llama.cpp answer on ``slot`` (none when it is None)."""
+    return {"extra_body": {"id_slot": slot}} if slot is not None else {}
 
 
 def _problems(text: str, language: str, passages: list[Document], question: str) -> list[str]:
@@ -524,21 +525,23 @@ def _add_missing_citation(text: str, passages: list[Document], question: str = "
     if cited_numbers(text, len(passages)) or not passages:
         return text
     held = [words(passage) | set(japanese_readings(passage)) for passage in map(passage_text, passages)]
+    known, asked = set().union(*held), words(question) | set(japanese_readings(question))
     cited = []
     for sentence in answer_sentences(text):
-        best = _best_passage(sentence, held, question) if sentence.strip() else None
+        best = _best_passage(sentence, held, known, asked) if sentence.strip() else None
         stop = re.search(r"[.。!?！？]?\s*$", sentence).start()  # type: ignore[union-attr]
         cited.append(f"{sentence[:stop].rstrip()} [{best}]{sentence[stop:]}" if best else sentence)
     return "".join(cited)
 
 
-def _best_passage(text: str, held: list[set[str]], question: str) -> int | None:
-    """The number of the passage (its words ``held``) that ``text`` was read in, if any (see above)."""
+def _best_passage(text: str, held: list[set[str]], known: set[str], asked: set[str]) -> int | None:
+    """The number of the passage (its words ``held``; all of them ``known``) that ``text`` was read in, if
+    any (see above); ``asked``: the question's words and the Latin names its Japanese reads as."""
     if is_japanese(own_words(text)) and not facts(text):
         return None
     said = {w for w in words(text) if len(w) > 3 and w.isalpha() and w.isascii()}
-    said |= question_names(text, set().union(*held)) | set(japanese_readings(text))
-    added = said - words(question) - set(japanese_readings(question))
+    said |= question_names(text, known) | set(japanese_readings(text))
+    added = said - asked
     numbers = {w for w in words(text) if w.isdigit()}
     # Numbers only choose among the passages that names and words chose.
     score = [(len(added & passage), len(said & passage), len(numbers & passage)) for passage in held]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,5 +69,5 @@ class SlotQueue:
             yield slot
         finally:
             with self._changed:
-                self._free = sorted([*self._free, slot])
+                bisect.insort(self._free, slot)
                 self._changed.notify_all()
